@@ -1,0 +1,154 @@
+"""Argument checks and helpers shared by the corruption layers.
+
+Every check raises before any work is done, with a message that names the
+argument, what is allowed and the value received.
+"""
+
+import numbers
+
+import keras
+from keras import ops
+
+
+def _is_number(value):
+    return isinstance(value, numbers.Real) and not isinstance(value, bool)
+
+
+def validate_severity(name, value, min_value=0.0, max_value=None):
+    """Validates a severity given as a number or a `(min, max)` range.
+
+    Args:
+        name: the argument's name, used in error messages.
+        value: a number or a pair `(low, high)` with `low <= high`.
+        min_value: smallest allowed value (inclusive).
+        max_value: largest allowed value (inclusive), `None` for no bound.
+
+    Returns:
+        A float or a tuple of two floats.
+
+    Raises:
+        TypeError: if `value` is neither a number nor a pair of numbers.
+        ValueError: if a bound is out of range or `low > high`.
+    """
+    upper = "inf" if max_value is None else max_value
+    allowed = f"in [{min_value}, {upper}]"
+    if isinstance(value, (list, tuple)):
+        if len(value) != 2 or not all(_is_number(v) for v in value):
+            raise TypeError(
+                f"`{name}` must be a number or a (min, max) pair of numbers. "
+                f"Received: {name}={value!r}"
+            )
+        low, high = float(value[0]), float(value[1])
+        for bound in (low, high):
+            if bound < min_value or (max_value is not None and bound > max_value):
+                raise ValueError(
+                    f"`{name}` bounds must be {allowed}. "
+                    f"Received: {name}={value!r}"
+                )
+        if low > high:
+            raise ValueError(
+                f"`{name}` range must have min <= max. "
+                f"Received: {name}={value!r}"
+            )
+        return (low, high)
+    if not _is_number(value):
+        raise TypeError(
+            f"`{name}` must be a number or a (min, max) pair of numbers. "
+            f"Received: {name}={value!r}"
+        )
+    value = float(value)
+    if value < min_value or (max_value is not None and value > max_value):
+        raise ValueError(f"`{name}` must be {allowed}. Received: {name}={value!r}")
+    return value
+
+
+def validate_value_range(value_range):
+    """Validates `value_range`: `None` or a pair `(low, high)`, `low < high`."""
+    if value_range is None:
+        return None
+    if (
+        not isinstance(value_range, (list, tuple))
+        or len(value_range) != 2
+        or not all(_is_number(v) for v in value_range)
+    ):
+        raise TypeError(
+            "`value_range` must be None or a (min, max) pair of numbers. "
+            f"Received: value_range={value_range!r}"
+        )
+    low, high = float(value_range[0]), float(value_range[1])
+    if not low < high:
+        raise ValueError(
+            "`value_range` must have min < max. "
+            f"Received: value_range={value_range!r}"
+        )
+    return (low, high)
+
+
+def validate_data_format(data_format):
+    """Returns `data_format`, or Keras's default image data format if `None`."""
+    if data_format is None:
+        return keras.config.image_data_format()
+    if data_format not in ("channels_last", "channels_first"):
+        raise ValueError(
+            "`data_format` must be 'channels_last', 'channels_first' or None. "
+            f"Received: data_format={data_format!r}"
+        )
+    return data_format
+
+
+def validate_seed(seed):
+    """`seed` must be `None` or a non-negative integer."""
+    if seed is not None and (
+        not isinstance(seed, numbers.Integral)
+        or isinstance(seed, bool)
+        or seed < 0
+    ):
+        raise ValueError(
+            "`seed` must be None or a non-negative integer. "
+            f"Received: seed={seed!r}"
+        )
+    return seed
+
+
+def check_image_batch(inputs, name="inputs"):
+    """Raises unless `inputs` is a float tensor of rank 3 or 4."""
+    dtype = keras.backend.standardize_dtype(inputs.dtype)
+    if "float" not in dtype:
+        raise TypeError(
+            f"`{name}` must be a floating-point image tensor (for example "
+            "scaled to [0, 1] with `x / 255.0`). "
+            f"Received: {name}.dtype={dtype}"
+        )
+    rank = len(inputs.shape)
+    if rank not in (3, 4):
+        raise ValueError(
+            f"`{name}` must be an image of rank 3 (height, width, channels) "
+            "or a batch of rank 4 (batch, height, width, channels). "
+            f"Received: {name}.shape={tuple(inputs.shape)}"
+        )
+
+
+def draw_per_sample(severity, batch_size, seed_generator, dtype):
+    """Draws one severity per sample, shaped `(batch, 1, 1, 1)`.
+
+    A fixed severity is returned as a Python float and broadcasts as such;
+    a `(min, max)` range is sampled uniformly per sample.
+    """
+    if not isinstance(severity, tuple):
+        return severity
+    low, high = severity
+    if low == high:
+        return low
+    return keras.random.uniform(
+        (batch_size, 1, 1, 1),
+        minval=low,
+        maxval=high,
+        dtype=dtype,
+        seed=seed_generator,
+    )
+
+
+def clip_to_range(images, value_range):
+    if value_range is None:
+        return images
+    return ops.clip(images, value_range[0], value_range[1])

@@ -1,0 +1,111 @@
+"""The base class of the corruption layers."""
+
+import keras
+from keras import ops
+
+from keras_denoise.layers._validation import check_image_batch
+from keras_denoise.layers._validation import clip_to_range
+from keras_denoise.layers._validation import validate_data_format
+from keras_denoise.layers._validation import validate_seed
+from keras_denoise.layers._validation import validate_value_range
+
+
+@keras.saving.register_keras_serializable(package="keras_denoise")
+class BaseCorruption(keras.layers.Layer):
+    """Base class of the image corruption layers.
+
+    A corruption layer is active only when called with `training=True` and
+    is the identity otherwise, like `keras.layers.GaussianNoise`. In a
+    `tf.data` pipeline call it as `layer(images, training=True)`, or call
+    `corrupt(images)`, which always corrupts.
+
+    Subclasses validate their own severity arguments and implement
+    `_corrupt_batch(images)`, which receives a rank-4 float batch in the
+    layer's `data_format` and returns the corrupted batch before clipping.
+
+    Args:
+        value_range: `(min, max)` of the image values. The corrupted images
+            are clipped to it; `None` disables clipping. Defaults to
+            `(0.0, 1.0)`.
+        data_format: `"channels_last"` or `"channels_first"`. Defaults to
+            `keras.config.image_data_format()`.
+        seed: integer seed of the layer's `keras.random.SeedGenerator`, for
+            reproducible corruption. Defaults to `None`.
+        **kwargs: base layer arguments such as `name` and `dtype`.
+
+    Call arguments:
+        inputs: a float image `(height, width, channels)` or a batch
+            `(batch, height, width, channels)` (channels first with
+            `data_format="channels_first"`).
+        training: Python boolean; corrupt only when `True`.
+
+    Input shape:
+        Rank-3 or rank-4 float tensor.
+
+    Output shape:
+        Same as the input.
+    """
+
+    def __init__(
+        self, value_range=(0.0, 1.0), data_format=None, seed=None, **kwargs
+    ):
+        super().__init__(**kwargs)
+        self.value_range = validate_value_range(value_range)
+        self.data_format = validate_data_format(data_format)
+        self.seed = validate_seed(seed)
+        self.seed_generator = keras.random.SeedGenerator(seed)
+        # No weights to create: the layer is usable (and traceable inside
+        # tf.data functions) without a build step.
+        self.built = True
+
+    def call(self, inputs, training=False):
+        check_image_batch(inputs)
+        if not training:
+            return inputs
+        return self._corrupt_and_clip(inputs)
+
+    def corrupt(self, images):
+        """Corrupts `images` whatever the training mode.
+
+        Args:
+            images: float image or batch of images (rank 3 or 4), array or
+                tensor.
+
+        Returns:
+            The corrupted images, clipped to `value_range`, in the layer's
+            compute dtype.
+        """
+        check_image_batch(images, name="images")
+        images = ops.convert_to_tensor(images, dtype=self.compute_dtype)
+        return self._corrupt_and_clip(images)
+
+    def _corrupt_and_clip(self, images):
+        unbatched = len(images.shape) == 3
+        if unbatched:
+            images = ops.expand_dims(images, 0)
+        outputs = clip_to_range(self._corrupt_batch(images), self.value_range)
+        if unbatched:
+            outputs = ops.squeeze(outputs, 0)
+        return outputs
+
+    def _corrupt_batch(self, images):
+        raise NotImplementedError(
+            f"{type(self).__name__} must implement `_corrupt_batch(images)`."
+        )
+
+    def _channel_axis(self):
+        return -1 if self.data_format == "channels_last" else 1
+
+    def compute_output_shape(self, input_shape):
+        return input_shape
+
+    def get_config(self):
+        config = super().get_config()
+        config.update(
+            {
+                "value_range": self.value_range,
+                "data_format": self.data_format,
+                "seed": self.seed,
+            }
+        )
+        return config
