@@ -4,6 +4,7 @@ Every check raises before any work is done, with a message that names the
 argument, what is allowed and the value received.
 """
 
+import math
 import numbers
 
 import keras
@@ -14,24 +15,25 @@ def _is_number(value):
     return isinstance(value, numbers.Real) and not isinstance(value, bool)
 
 
-def validate_severity(name, value, min_value=0.0, max_value=None):
+def validate_severity(
+    name, value, min_value=0.0, max_value=None, min_inclusive=True
+):
     """Validates a severity given as a number or a `(min, max)` range.
 
     Args:
         name: the argument's name, used in error messages.
         value: a number or a pair `(low, high)` with `low <= high`.
-        min_value: smallest allowed value (inclusive).
+        min_value: smallest allowed value.
         max_value: largest allowed value (inclusive), `None` for no bound.
+        min_inclusive: whether `min_value` itself is allowed.
 
     Returns:
         A float or a tuple of two floats.
 
     Raises:
         TypeError: if `value` is neither a number nor a pair of numbers.
-        ValueError: if a bound is out of range or `low > high`.
+        ValueError: if a bound is out of range, not finite, or `low > high`.
     """
-    upper = "inf" if max_value is None else max_value
-    allowed = f"in [{min_value}, {upper}]"
     if isinstance(value, (list, tuple)):
         if len(value) != 2 or not all(_is_number(v) for v in value):
             raise TypeError(
@@ -40,9 +42,10 @@ def validate_severity(name, value, min_value=0.0, max_value=None):
             )
         low, high = float(value[0]), float(value[1])
         for bound in (low, high):
-            if bound < min_value or (max_value is not None and bound > max_value):
+            if not _in_range(bound, min_value, max_value, min_inclusive):
                 raise ValueError(
-                    f"`{name}` bounds must be {allowed}. "
+                    f"`{name}` bounds must be "
+                    f"{_allowed(min_value, max_value, min_inclusive)}. "
                     f"Received: {name}={value!r}"
                 )
         if low > high:
@@ -57,8 +60,49 @@ def validate_severity(name, value, min_value=0.0, max_value=None):
             f"Received: {name}={value!r}"
         )
     value = float(value)
-    if value < min_value or (max_value is not None and value > max_value):
-        raise ValueError(f"`{name}` must be {allowed}. Received: {name}={value!r}")
+    if not _in_range(value, min_value, max_value, min_inclusive):
+        raise ValueError(
+            f"`{name}` must be "
+            f"{_allowed(min_value, max_value, min_inclusive)}. "
+            f"Received: {name}={value!r}"
+        )
+    return value
+
+
+def _in_range(value, min_value, max_value, min_inclusive=True):
+    if not math.isfinite(value):
+        return False
+    if value < min_value or (not min_inclusive and value == min_value):
+        return False
+    return max_value is None or value <= max_value
+
+
+def _allowed(min_value, max_value, min_inclusive=True):
+    upper = "inf)" if max_value is None else f"{max_value}]"
+    lower = "[" if min_inclusive else "("
+    return f"in {lower}{min_value}, {upper}"
+
+
+def validate_number(name, value, min_value=0.0, max_value=None):
+    """Validates a plain number (no range) in `[min_value, max_value]`.
+
+    Returns:
+        The value as a float.
+
+    Raises:
+        TypeError: if `value` is not a real number.
+        ValueError: if `value` is out of range or not finite.
+    """
+    if not _is_number(value):
+        raise TypeError(
+            f"`{name}` must be a number. Received: {name}={value!r}"
+        )
+    value = float(value)
+    if not _in_range(value, min_value, max_value):
+        raise ValueError(
+            f"`{name}` must be {_allowed(min_value, max_value)}. "
+            f"Received: {name}={value!r}"
+        )
     return value
 
 

@@ -1,0 +1,224 @@
+"""The `RandomCorruption` layer."""
+
+import numbers
+
+import keras
+import numpy as np
+from keras import ops
+
+from keras_denoise.layers._validation import validate_number
+from keras_denoise.layers.base_corruption import BaseCorruption
+
+
+@keras.saving.register_keras_serializable(package="keras_denoise")
+class RandomCorruption(BaseCorruption):
+    """Applies one corruption, picked at random per sample.
+
+    For every sample of the batch independently, the layer picks one of
+    `corruptions` with the given probabilities, or leaves the sample clean
+    with probability `clean_probability`. Each corruption clips with its own
+    `value_range`; clean samples are returned unchanged. Active only when
+    `training=True`; the identity otherwise.
+
+    Every corruption is computed for the whole batch and the result is
+    selected per sample: the cost is the sum of the corruptions' costs, and
+    the computation has a fixed shape, so the layer runs under XLA and in
+    `tf.data`.
+
+    Args:
+        corruptions: non-empty list of corruption layers (instances of
+            `keras_denoise.layers.BaseCorruption`, for example
+            `AdditiveGaussianNoise` or `GaussianBlur`). Their
+            `data_format` must match this layer's.
+        probabilities: relative probability of each corruption, non-negative
+            with a positive sum; normalised to sum to
+            `1 - clean_probability`. `None` means equal probabilities.
+            Defaults to `None`.
+        clean_probability: probability that a sample is left unchanged, in
+            [0, 1]. Defaults to `0.0`.
+        value_range: `(min, max)` to clip the final result to, or `None`.
+            The corruptions clip with their own `value_range` already.
+            Defaults to `None`.
+        data_format: `"channels_last"` or `"channels_first"`. Defaults to
+            `keras.config.image_data_format()`.
+        seed: integer seed for the per-sample choice. The corruptions draw
+            their noise from their own seeds. Defaults to `None`.
+        **kwargs: base layer arguments such as `name` and `dtype`.
+
+    Call arguments:
+        inputs: float image (rank 3) or batch of images (rank 4).
+        training: Python boolean; corrupt only when `True`.
+
+    Input shape:
+        `(height, width, channels)` or `(batch, height, width, channels)`,
+        channels first with `data_format="channels_first"`.
+
+    Output shape:
+        Same as the input.
+
+    Raises:
+        ValueError: if `corruptions` is empty or its layers use another
+            `data_format`, if `probabilities` does not match `corruptions`
+            in length, has a negative entry or sums to 0, or if
+            `clean_probability` is outside [0, 1].
+        TypeError: if `corruptions` holds something other than corruption
+            layers, or the input is not a float tensor.
+
+    Example:
+
+    >>> import numpy as np
+    >>> layer = keras_denoise.layers.RandomCorruption(
+    ...     [
+    ...         keras_denoise.layers.AdditiveGaussianNoise(0.1, seed=1),
+    ...         keras_denoise.layers.GaussianBlur(1.0),
+    ...     ],
+    ...     probabilities=[2.0, 1.0],
+    ...     clean_probability=0.25,
+    ...     seed=2,
+    ... )
+    >>> images = np.random.rand(4, 16, 16, 1).astype("float32")
+    >>> corrupted = layer(images, training=True)
+    >>> tuple(corrupted.shape)
+    (4, 16, 16, 1)
+    """
+
+    def __init__(
+        self,
+        corruptions,
+        probabilities=None,
+        clean_probability=0.0,
+        value_range=None,
+        data_format=None,
+        seed=None,
+        **kwargs,
+    ):
+        super().__init__(
+            value_range=value_range,
+            data_format=data_format,
+            seed=seed,
+            **kwargs,
+        )
+        if isinstance(corruptions, BaseCorruption) or not isinstance(
+            corruptions, (list, tuple)
+        ):
+            raise TypeError(
+                "`corruptions` must be a list of corruption layers. "
+                f"Received: corruptions={corruptions!r}"
+            )
+        if not corruptions:
+            raise ValueError(
+                "`corruptions` must contain at least one corruption layer. "
+                f"Received: corruptions={corruptions!r}"
+            )
+        for corruption in corruptions:
+            if not isinstance(corruption, BaseCorruption):
+                raise TypeError(
+                    "`corruptions` must hold keras_denoise corruption layers "
+                    "(subclasses of `BaseCorruption`). "
+                    f"Received: corruptions={corruptions!r}"
+                )
+            if corruption.data_format != self.data_format:
+                raise ValueError(
+                    "Every layer in `corruptions` must use the data_format "
+                    f"of this layer ({self.data_format!r}). Received: "
+                    f"corruptions=[..., {corruption.name} with "
+                    f"data_format={corruption.data_format!r}, ...]"
+                )
+        # A list attribute of layers is tracked by Keras: the corruptions'
+        # seed generators belong to this layer's variables.
+        self.corruptions = list(corruptions)
+        self.probabilities = self._validate_probabilities(
+            probabilities, len(self.corruptions)
+        )
+        self.clean_probability = validate_number(
+            "clean_probability", clean_probability, 0.0, 1.0
+        )
+
+    @staticmethod
+    def _validate_probabilities(probabilities, count):
+        if probabilities is None:
+            return None
+        if not isinstance(probabilities, (list, tuple)) or not all(
+            isinstance(p, numbers.Real) and not isinstance(p, bool)
+            for p in probabilities
+        ):
+            raise TypeError(
+                "`probabilities` must be None or a list of numbers. "
+                f"Received: probabilities={probabilities!r}"
+            )
+        if len(probabilities) != count:
+            raise ValueError(
+                "`probabilities` must have one entry per corruption "
+                f"({count}). Received: probabilities={probabilities!r}"
+            )
+        values = np.asarray(probabilities, dtype="float64")
+        if not np.all(np.isfinite(values)) or np.any(values < 0):
+            raise ValueError(
+                "`probabilities` must be finite and non-negative. "
+                f"Received: probabilities={probabilities!r}"
+            )
+        if values.sum() <= 0:
+            raise ValueError(
+                "`probabilities` must have a positive sum. "
+                f"Received: probabilities={probabilities!r}"
+            )
+        return [float(p) for p in probabilities]
+
+    @property
+    def selection_probabilities(self):
+        """Probability of each corruption, then of a clean sample."""
+        if self.probabilities is None:
+            weights = np.ones(len(self.corruptions))
+        else:
+            weights = np.asarray(self.probabilities, dtype="float64")
+        weights = weights / weights.sum() * (1.0 - self.clean_probability)
+        return [float(w) for w in weights] + [self.clean_probability]
+
+    def _corrupt_batch(self, images):
+        batch_size = ops.shape(images)[0]
+        u = keras.random.uniform(
+            (batch_size, 1, 1, 1), dtype="float32", seed=self.seed_generator
+        )
+        probabilities = self.selection_probabilities[:-1]
+        uppers = np.cumsum(probabilities)
+        if self.clean_probability == 0.0:
+            # Rounding must not leave a sliver of clean samples.
+            uppers[-1] = 2.0
+        lowers = np.concatenate([[0.0], uppers[:-1]])
+        outputs = images
+        # Sample i gets corruption k when its u falls in the k-th interval
+        # of the cumulative probabilities; above the last one it is clean.
+        for corruption, probability, lower, upper in zip(
+            self.corruptions, probabilities, lowers, uppers, strict=True
+        ):
+            if probability == 0.0:
+                continue
+            chosen = ops.logical_and(
+                ops.greater_equal(u, float(lower)), ops.less(u, float(upper))
+            )
+            corrupted = ops.cast(corruption.corrupt(images), images.dtype)
+            outputs = ops.where(chosen, corrupted, outputs)
+        return outputs
+
+    def get_config(self):
+        config = super().get_config()
+        config.update(
+            {
+                "corruptions": [
+                    keras.saving.serialize_keras_object(corruption)
+                    for corruption in self.corruptions
+                ],
+                "probabilities": self.probabilities,
+                "clean_probability": self.clean_probability,
+            }
+        )
+        return config
+
+    @classmethod
+    def from_config(cls, config):
+        config = dict(config)
+        config["corruptions"] = [
+            keras.saving.deserialize_keras_object(corruption)
+            for corruption in config["corruptions"]
+        ]
+        return cls(**config)
