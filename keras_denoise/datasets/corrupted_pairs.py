@@ -1,0 +1,103 @@
+"""`corrupted_pairs`: (noisy, clean) batches made on the fly."""
+
+import numbers
+
+import numpy as np
+
+
+def corrupted_pairs(
+    images,
+    corruption,
+    batch_size=32,
+    shuffle=True,
+    seed=None,
+    repeat=False,
+    drop_remainder=False,
+):
+    """A `tf.data.Dataset` of `(corrupted, clean)` batches for `model.fit`.
+
+    The clean images stay in memory once; each batch is corrupted when it
+    is produced, in parallel (`num_parallel_calls=AUTOTUNE`), so every
+    epoch sees fresh noise and nothing corrupted is ever stored.
+
+    Args:
+        images: float array `(n, height, width, channels)` in the range the
+            corruption expects (usually [0, 1]).
+        corruption: a corruption layer of `keras_denoise.layers` (called
+            with `training=True`), a `keras.Sequential` of them, or any
+            callable mapping a float batch tensor to a batch tensor.
+            Needs the TensorFlow backend when it is a Keras layer.
+        batch_size: number of images per batch. Defaults to `32`.
+        shuffle: reshuffle the images every epoch. Defaults to `True`.
+        seed: seed of the shuffle. Defaults to `None`.
+        repeat: repeat forever (then pass `steps_per_epoch` to `fit`).
+            Defaults to `False`.
+        drop_remainder: drop the last incomplete batch. Defaults to
+            `False`.
+
+    Returns:
+        A `tf.data.Dataset` yielding `(corrupted, clean)` float32 batches.
+
+    Raises:
+        TypeError: if `images` is not a float array or `corruption` is not
+            callable.
+        ValueError: if `images` is not rank 4 or `batch_size` < 1.
+
+    Example:
+
+    >>> import numpy as np
+    >>> images = np.random.rand(8, 16, 16, 1).astype("float32")
+    >>> noise = keras_denoise.layers.AdditiveGaussianNoise(0.1, seed=0)
+    >>> ds = keras_denoise.datasets.corrupted_pairs(images, noise, 4)
+    >>> noisy, clean = next(iter(ds))
+    >>> tuple(noisy.shape)
+    (4, 16, 16, 1)
+    """
+    images = np.asarray(images)
+    if not np.issubdtype(images.dtype, np.floating):
+        raise TypeError(
+            "`images` must be floating-point (for example `x / 255.0`). "
+            f"Received: images.dtype={images.dtype}"
+        )
+    if images.ndim != 4 or len(images) == 0:
+        raise ValueError(
+            "`images` must be a non-empty batch of rank 4 "
+            f"(n, height, width, channels). Received: shape={images.shape}"
+        )
+    if not callable(corruption):
+        raise TypeError(
+            "`corruption` must be a corruption layer or a callable. "
+            f"Received: corruption={corruption!r}"
+        )
+    if (
+        not isinstance(batch_size, numbers.Integral)
+        or isinstance(batch_size, bool)
+        or batch_size < 1
+    ):
+        raise ValueError(
+            "`batch_size` must be an integer >= 1. "
+            f"Received: batch_size={batch_size!r}"
+        )
+    import tensorflow as tf
+
+    dataset = tf.data.Dataset.from_tensor_slices(images.astype("float32"))
+    if shuffle:
+        dataset = dataset.shuffle(
+            len(images), seed=seed, reshuffle_each_iteration=True
+        )
+    if repeat:
+        dataset = dataset.repeat()
+    dataset = dataset.batch(batch_size, drop_remainder=drop_remainder)
+    is_layer = hasattr(corruption, "compute_output_shape") and hasattr(
+        corruption, "built"
+    )
+
+    def corrupt(clean):
+        if is_layer:
+            noisy = corruption(clean, training=True)
+        else:
+            noisy = corruption(clean)
+        return tf.cast(noisy, tf.float32), clean
+
+    dataset = dataset.map(corrupt, num_parallel_calls=tf.data.AUTOTUNE)
+    return dataset.prefetch(tf.data.AUTOTUNE)

@@ -1,0 +1,387 @@
+"""Streaming image folders with `tf.data`: single images and noisy/clean pairs.
+
+Only file names are held in memory; pixels are decoded batch by batch in
+parallel, so a folder of thousands of 576x720 photographs trains in a few
+hundred megabytes.
+"""
+
+import numbers
+import os
+
+from keras_denoise.datasets.image_files import list_image_files
+from keras_denoise.datasets.image_files import read_image_info
+
+
+def _check_crop_size(crop_size):
+    if crop_size is None:
+        return None
+    if isinstance(crop_size, numbers.Integral) and not isinstance(
+        crop_size, bool
+    ):
+        crop_size = (crop_size, crop_size)
+    if (
+        not isinstance(crop_size, (list, tuple))
+        or len(crop_size) != 2
+        or not all(
+            isinstance(v, numbers.Integral) and not isinstance(v, bool)
+            for v in crop_size
+        )
+        or min(crop_size) < 1
+    ):
+        raise ValueError(
+            "`crop_size` must be None, a positive integer or a pair "
+            f"(height, width). Received: crop_size={crop_size!r}"
+        )
+    return (int(crop_size[0]), int(crop_size[1]))
+
+
+def _check_int(name, value, minimum=1):
+    if (
+        not isinstance(value, numbers.Integral)
+        or isinstance(value, bool)
+        or value < minimum
+    ):
+        raise ValueError(
+            f"`{name}` must be an integer >= {minimum}. "
+            f"Received: {name}={value!r}"
+        )
+    return int(value)
+
+
+def _check_channels(channels, infos):
+    if channels is None:
+        first = infos[0].channels
+        return 1 if first in (1, 2) else 3
+    if channels not in (1, 3):
+        raise ValueError(
+            f"`channels` must be None, 1 or 3. Received: channels={channels!r}"
+        )
+    return channels
+
+
+def _listing(items, limit=10):
+    items = list(items)
+    shown = ", ".join(items[:limit])
+    if len(items) > limit:
+        shown += f", ... ({len(items) - limit} more)"
+    return shown
+
+
+def _check_sizes(paths, infos, crop_size, batch_size):
+    if crop_size is not None:
+        small = [
+            os.path.basename(p)
+            for p, info in zip(paths, infos, strict=True)
+            if info.height < crop_size[0] or info.width < crop_size[1]
+        ]
+        if small:
+            raise ValueError(
+                f"{len(small)} image(s) are smaller than "
+                f"crop_size={crop_size}: {_listing(small)}"
+            )
+    elif batch_size > 1 and len({info[:2] for info in infos}) > 1:
+        raise ValueError(
+            "Full images of different sizes cannot be batched: use "
+            "`batch_size=1` or a `crop_size`. "
+            f"Received: batch_size={batch_size}"
+        )
+
+
+def _decode(tf, path, channels):
+    contents = tf.io.read_file(path)
+    image = tf.io.decode_image(
+        contents, channels=channels, dtype=tf.float32, expand_animations=False
+    )
+    image.set_shape([None, None, channels])
+    return image
+
+
+def _build(
+    tf,
+    paths,
+    load,
+    crop_size,
+    batch_size,
+    shuffle,
+    seed,
+    repeat,
+    crops_per_image,
+):
+    """Shared pipeline: names -> shuffle -> (repeat) -> decode/crop -> batch.
+
+    `load(path_or_pair, crop_seed)` returns one element (a tensor or a
+    pair) with a leading axis of `crops_per_image` crops.
+    """
+    dataset = tf.data.Dataset.from_tensor_slices(paths)
+    if shuffle:
+        dataset = dataset.shuffle(
+            len(paths), seed=seed, reshuffle_each_iteration=True
+        )
+    if repeat:
+        dataset = dataset.repeat()
+    crop_seeds = tf.data.Dataset.random(
+        seed=seed, rerandomize_each_iteration=True
+    ).batch(2)
+    dataset = tf.data.Dataset.zip((dataset, crop_seeds))
+    dataset = dataset.map(load, num_parallel_calls=tf.data.AUTOTUNE)
+    if crop_size is not None:
+        dataset = dataset.unbatch()
+        if shuffle and crops_per_image > 1:
+            # Mix the crops of neighbouring images; the buffer holds only a
+            # few batches of crops, never the whole set.
+            dataset = dataset.shuffle(batch_size * crops_per_image, seed=seed)
+    dataset = dataset.batch(batch_size)
+    return dataset.prefetch(tf.data.AUTOTUNE)
+
+
+def _crops(tf, image, crop_size, crops_per_image, crop_seed):
+    height, width = crop_size
+    crops = []
+    for i in range(crops_per_image):
+        crops.append(
+            tf.image.stateless_random_crop(
+                image,
+                [height, width, tf.shape(image)[-1]],
+                seed=tf.stack([crop_seed[0], crop_seed[1] + i]),
+            )
+        )
+    return tf.stack(crops)
+
+
+def image_directory(
+    directory,
+    crop_size=None,
+    batch_size=None,
+    channels=None,
+    shuffle=None,
+    seed=None,
+    repeat=False,
+    crops_per_image=1,
+    recursive=False,
+):
+    """Streams the images of a folder with `tf.data`, never all in memory.
+
+    PNG (8 or 16 bit), JPEG and BMP files, gray or color, of any size.
+    Every file's header is read first (no pixels), so a non-image, a file
+    smaller than the crop or mixed sizes fail here, before any training.
+    For training give a `crop_size`: each image yields `crops_per_image`
+    random crops, new ones every epoch. Without it the dataset yields full
+    images for evaluation.
+
+    Args:
+        directory: folder of images.
+        crop_size: side, or `(height, width)`, of random crops; `None` for
+            full images. Defaults to `None`.
+        batch_size: images per batch. Defaults to `32` with a `crop_size`
+            and `1` without (full images of one size may be batched).
+        channels: `1` (gray) or `3` (RGB); files are converted. `None`
+            takes the first file's kind (RGBA files lose alpha). Defaults
+            to `None`.
+        shuffle: shuffle the file order every epoch. Defaults to `True`
+            with a `crop_size`, `False` without.
+        seed: seed of the shuffle and of the crop positions. Defaults to
+            `None`.
+        repeat: repeat forever. Defaults to `False`.
+        crops_per_image: random crops taken from each decoded image (more
+            crops per decode is faster for large photographs). Defaults to
+            `1`.
+        recursive: include sub-folders. Defaults to `False`.
+
+    Returns:
+        A `tf.data.Dataset` of float32 batches `(batch, height, width,
+        channels)` in [0, 1].
+
+    Raises:
+        FileNotFoundError: if the folder does not exist.
+        ValueError: if it holds no image, a file is not a readable image or
+            is smaller than `crop_size`, or an argument is invalid.
+    """
+    crop_size = _check_crop_size(crop_size)
+    if batch_size is None:
+        batch_size = 32 if crop_size is not None else 1
+    batch_size = _check_int("batch_size", batch_size)
+    crops_per_image = _check_int("crops_per_image", crops_per_image)
+    paths = list_image_files(directory, recursive=recursive)
+    infos = [read_image_info(p) for p in paths]
+    channels = _check_channels(channels, infos)
+    _check_sizes(paths, infos, crop_size, batch_size)
+    if shuffle is None:
+        shuffle = crop_size is not None
+
+    import tensorflow as tf
+
+    def load(path, crop_seed):
+        image = _decode(tf, path, channels)
+        if crop_size is None:
+            return image
+        return _crops(tf, image, crop_size, crops_per_image, crop_seed)
+
+    return _build(
+        tf,
+        paths,
+        load,
+        crop_size,
+        batch_size,
+        shuffle,
+        seed,
+        repeat,
+        crops_per_image,
+    )
+
+
+def match_pairs(noisy_dir, clean_dir, recursive=False):
+    """Pairs the files of two folders by name without extension.
+
+    Returns:
+        `(noisy_paths, clean_paths)`, sorted by name.
+
+    Raises:
+        FileNotFoundError: if a folder does not exist.
+        ValueError: listing the names found in only one folder.
+    """
+    noisy = list_image_files(noisy_dir, recursive=recursive)
+    clean = list_image_files(clean_dir, recursive=recursive)
+
+    def by_stem(paths, root):
+        table = {}
+        for path in paths:
+            stem = os.path.splitext(os.path.relpath(path, root))[0]
+            if stem in table:
+                raise ValueError(
+                    f"Two files share the name {stem!r} in {root!r}: "
+                    f"{os.path.basename(table[stem])}, "
+                    f"{os.path.basename(path)}"
+                )
+            table[stem] = path
+        return table
+
+    noisy_by_stem = by_stem(noisy, noisy_dir)
+    clean_by_stem = by_stem(clean, clean_dir)
+    only_noisy = sorted(set(noisy_by_stem) - set(clean_by_stem))
+    only_clean = sorted(set(clean_by_stem) - set(noisy_by_stem))
+    if only_noisy or only_clean:
+        parts = []
+        if only_noisy:
+            parts.append(
+                f"{len(only_noisy)} in {noisy_dir!s} only: "
+                f"{_listing(only_noisy)}"
+            )
+        if only_clean:
+            parts.append(
+                f"{len(only_clean)} in {clean_dir!s} only: "
+                f"{_listing(only_clean)}"
+            )
+        raise ValueError("Unmatched image names: " + "; ".join(parts))
+    stems = sorted(noisy_by_stem)
+    return (
+        [noisy_by_stem[s] for s in stems],
+        [clean_by_stem[s] for s in stems],
+    )
+
+
+def paired_image_directory(
+    noisy_dir,
+    clean_dir,
+    crop_size=None,
+    batch_size=None,
+    channels=None,
+    shuffle=None,
+    seed=None,
+    repeat=False,
+    crops_per_image=1,
+    recursive=False,
+):
+    """Streams `(noisy, clean)` pairs from two folders matched by file name.
+
+    Files pair by name without extension (`0001.jpg` with `0001.png`), so
+    degraded/clean datasets of restoration projects load as they are. The
+    headers of all files are checked first: names found in one folder only,
+    and pairs whose two images differ in size, raise a `ValueError` that
+    lists them. Both images of a pair get the same random crop.
+
+    Args:
+        noisy_dir: folder of corrupted images (the model's input).
+        clean_dir: folder of clean images (the target).
+        crop_size: side, or `(height, width)`, of random crops; `None` for
+            full images. Defaults to `None`.
+        batch_size: pairs per batch. Defaults to `32` with a `crop_size`,
+            `1` without.
+        channels: `1` or `3`; `None` takes the first clean file's kind.
+            Defaults to `None`.
+        shuffle: shuffle the pairs every epoch. Defaults to `True` with a
+            `crop_size`, `False` without.
+        seed: seed of the shuffle and of the crop positions. Defaults to
+            `None`.
+        repeat: repeat forever. Defaults to `False`.
+        crops_per_image: random crops per decoded pair. Defaults to `1`.
+        recursive: include sub-folders (names then include the relative
+            folder). Defaults to `False`.
+
+    Returns:
+        A `tf.data.Dataset` of `(noisy, clean)` float32 batches in [0, 1].
+
+    Raises:
+        FileNotFoundError: if a folder does not exist.
+        ValueError: for unmatched names, pairs of different sizes, files
+            that are not images or are smaller than `crop_size`, or an
+            invalid argument.
+
+    Example:
+
+    ```python
+    train = keras_denoise.datasets.paired_image_directory(
+        "data/degraded", "data/clean", crop_size=128, batch_size=16
+    )
+    model.fit(train, epochs=10)
+    ```
+    """
+    crop_size = _check_crop_size(crop_size)
+    if batch_size is None:
+        batch_size = 32 if crop_size is not None else 1
+    batch_size = _check_int("batch_size", batch_size)
+    crops_per_image = _check_int("crops_per_image", crops_per_image)
+    noisy_paths, clean_paths = match_pairs(noisy_dir, clean_dir, recursive)
+    noisy_infos = [read_image_info(p) for p in noisy_paths]
+    clean_infos = [read_image_info(p) for p in clean_paths]
+    mismatched = [
+        f"{os.path.basename(n)} {a.height}x{a.width} vs "
+        f"{os.path.basename(c)} {b.height}x{b.width}"
+        for n, c, a, b in zip(
+            noisy_paths, clean_paths, noisy_infos, clean_infos, strict=True
+        )
+        if a[:2] != b[:2]
+    ]
+    if mismatched:
+        raise ValueError(
+            f"{len(mismatched)} pair(s) have images of different sizes: "
+            f"{_listing(mismatched)}"
+        )
+    channels = _check_channels(channels, clean_infos)
+    _check_sizes(clean_paths, clean_infos, crop_size, batch_size)
+    if shuffle is None:
+        shuffle = crop_size is not None
+
+    import tensorflow as tf
+
+    def load(pair, crop_seed):
+        noisy = _decode(tf, pair[0], channels)
+        clean = _decode(tf, pair[1], channels)
+        if crop_size is None:
+            return noisy, clean
+        # One crop window for both images: crop them stacked on channels.
+        stacked = tf.concat([noisy, clean], axis=-1)
+        crops = _crops(tf, stacked, crop_size, crops_per_image, crop_seed)
+        return crops[..., :channels], crops[..., channels:]
+
+    pairs = [list(p) for p in zip(noisy_paths, clean_paths, strict=True)]
+    return _build(
+        tf,
+        pairs,
+        load,
+        crop_size,
+        batch_size,
+        shuffle,
+        seed,
+        repeat,
+        crops_per_image,
+    )

@@ -1,0 +1,210 @@
+"""Reading and writing image files: gray or RGB, 8- or 16-bit.
+
+Pillow reads the headers (cheap, no pixel decoding) to validate a set of
+files before any work; TensorFlow decodes the pixels because Pillow turns
+16-bit RGB PNGs into 8-bit ones.
+"""
+
+import os
+import tempfile
+
+import numpy as np
+
+IMAGE_EXTENSIONS = (".png", ".jpg", ".jpeg", ".bmp")
+
+
+class ImageInfo(tuple):
+    """`(height, width, channels, bit_depth)` of an image file."""
+
+    __slots__ = ()
+
+    def __new__(cls, height, width, channels, bit_depth):
+        return super().__new__(cls, (height, width, channels, bit_depth))
+
+    height = property(lambda self: self[0])
+    width = property(lambda self: self[1])
+    channels = property(lambda self: self[2])
+    bit_depth = property(lambda self: self[3])
+
+
+_MODE_CHANNELS = {
+    "1": 1,
+    "L": 1,
+    "I": 1,
+    "I;16": 1,
+    "I;16B": 1,
+    "I;16L": 1,
+    "F": 1,
+    "LA": 2,
+    "P": 3,
+    "RGB": 3,
+    "RGBA": 4,
+}
+
+
+def _png_bit_depth(path):
+    with open(path, "rb") as f:
+        head = f.read(26)
+    if head[:8] == b"\x89PNG\r\n\x1a\n" and len(head) == 26:
+        return 16 if head[24] == 16 else 8
+    return 8
+
+
+def read_image_info(path):
+    """Reads the header of an image file without decoding its pixels.
+
+    Args:
+        path: the file.
+
+    Returns:
+        An `ImageInfo` `(height, width, channels, bit_depth)`.
+
+    Raises:
+        FileNotFoundError: if the file does not exist.
+        ValueError: if it is not a readable PNG, JPEG or BMP image.
+    """
+    from PIL import Image
+    from PIL import UnidentifiedImageError
+
+    path = os.fspath(path)
+    if not os.path.isfile(path):
+        raise FileNotFoundError(f"No such image file: {path!r}")
+    try:
+        with Image.open(path) as image:
+            if image.format not in ("PNG", "JPEG", "BMP", "MPO"):
+                raise ValueError(
+                    f"Unsupported image format {image.format} in {path!r}: "
+                    "expected PNG, JPEG or BMP"
+                )
+            width, height = image.size
+            mode = image.mode
+    except (UnidentifiedImageError, OSError, SyntaxError) as error:
+        raise ValueError(f"Not a readable image file: {path!r}") from error
+    if mode not in _MODE_CHANNELS:
+        raise ValueError(f"Unsupported image mode {mode} in {path!r}")
+    channels = _MODE_CHANNELS[mode]
+    bit_depth = _png_bit_depth(path)
+    if bit_depth == 16 and mode == "RGB":
+        # Pillow reports 16-bit RGB(A) PNGs as 8-bit RGB.
+        with open(path, "rb") as f:
+            color_type = f.read(26)[25]
+        channels = 4 if color_type == 6 else 3
+    return ImageInfo(height, width, channels, bit_depth)
+
+
+def list_image_files(directory, recursive=False):
+    """Sorted paths of the PNG/JPEG/BMP files in `directory`.
+
+    Raises:
+        FileNotFoundError: if `directory` is not a directory.
+        ValueError: if it holds no image file.
+    """
+    directory = os.fspath(directory)
+    if not os.path.isdir(directory):
+        raise FileNotFoundError(f"No such directory: {directory!r}")
+    paths = []
+    for root, dirs, files in os.walk(directory):
+        dirs.sort()
+        paths.extend(
+            os.path.join(root, name)
+            for name in sorted(files)
+            if name.lower().endswith(IMAGE_EXTENSIONS)
+        )
+        if not recursive:
+            break
+    if not paths:
+        raise ValueError(
+            f"No image files ({', '.join(IMAGE_EXTENSIONS)}) in {directory!r}"
+        )
+    return sorted(paths)
+
+
+def read_image(path):
+    """Decodes an image file to float32 in [0, 1].
+
+    Args:
+        path: a PNG (8 or 16 bit), JPEG or BMP file.
+
+    Returns:
+        `(image, bit_depth)`: a float32 array `(height, width, channels)`
+        with the file's channels (1 gray, 2 gray+alpha, 3 RGB, 4 RGBA) and
+        the file's bit depth (8 or 16).
+
+    Raises:
+        FileNotFoundError, ValueError: for a missing or unreadable file.
+    """
+    info = read_image_info(path)
+    import tensorflow as tf
+
+    with open(path, "rb") as f:
+        contents = f.read()
+    try:
+        image = tf.io.decode_image(
+            contents, dtype=tf.float32, expand_animations=False
+        ).numpy()
+    except (tf.errors.InvalidArgumentError, ValueError) as error:
+        raise ValueError(f"Not a readable image file: {path!r}") from error
+    return image, info.bit_depth
+
+
+def encode_image(image, path, bit_depth=8):
+    """Encodes a float image in [0, 1] for the file type of `path`.
+
+    PNG keeps 8 or 16 bits; JPEG and BMP are 8-bit.
+    """
+    import tensorflow as tf
+
+    image = np.clip(np.asarray(image, dtype="float32"), 0.0, 1.0)
+    if image.ndim == 2:
+        image = image[..., None]
+    extension = os.path.splitext(path)[1].lower()
+    if extension == ".png":
+        if bit_depth == 16:
+            pixels = np.round(image * 65535.0).astype("uint16")
+        else:
+            pixels = np.round(image * 255.0).astype("uint8")
+        return tf.io.encode_png(pixels).numpy()
+    pixels = np.round(image * 255.0).astype("uint8")
+    if extension in (".jpg", ".jpeg"):
+        if pixels.shape[-1] in (2, 4):
+            pixels = pixels[..., :-1]
+        return tf.io.encode_jpeg(pixels, quality=95).numpy()
+    if extension == ".bmp":
+        import io
+
+        from PIL import Image
+
+        buffer = io.BytesIO()
+        squeezed = pixels[..., 0] if pixels.shape[-1] == 1 else pixels
+        Image.fromarray(squeezed).save(buffer, format="BMP")
+        return buffer.getvalue()
+    raise ValueError(
+        f"Unsupported output file type {extension!r}; expected one of "
+        f"{IMAGE_EXTENSIONS}"
+    )
+
+
+def write_bytes_atomic(path, data):
+    """Writes `data` to `path` through a temporary file and a rename.
+
+    A reader (or a crash) never sees a half-written file at `path`.
+    """
+    path = os.fspath(path)
+    directory = os.path.dirname(os.path.abspath(path))
+    os.makedirs(directory, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(
+        dir=directory, prefix=".tmp-", suffix=os.path.basename(path)
+    )
+    try:
+        with os.fdopen(fd, "wb") as f:
+            f.write(data)
+        os.replace(tmp, path)
+    except BaseException:
+        if os.path.exists(tmp):
+            os.remove(tmp)
+        raise
+
+
+def write_image(path, image, bit_depth=8):
+    """Writes a float image in [0, 1] atomically (PNG 8/16-bit, JPEG, BMP)."""
+    write_bytes_atomic(path, encode_image(image, path, bit_depth))
