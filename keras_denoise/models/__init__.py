@@ -1,0 +1,23 @@
+"""Builders of functional Keras models: autoencoders, VAEs, classifiers."""
+
+from keras_denoise.models.backbone_autoencoder import backbone_autoencoder
+from keras_denoise.models.cnn_classifier import cnn_classifier
+from keras_denoise.models.conv_autoencoder import conv_autoencoder
+from keras_denoise.models.dense_autoencoder import dense_autoencoder
+from keras_denoise.models.denoise_classifier import denoise_classifier
+from keras_denoise.models.denoise_classifier import (
+    inception_denoise_classifier,
+)
+from keras_denoise.models.latent_classifier import latent_classifier
+from keras_denoise.models.residual_denoiser import residual_denoiser
+
+__all__ = [
+    "backbone_autoencoder",
+    "cnn_classifier",
+    "conv_autoencoder",
+    "dense_autoencoder",
+    "denoise_classifier",
+    "inception_denoise_classifier",
+    "latent_classifier",
+    "residual_denoiser",
+]
