@@ -3,11 +3,9 @@
 from keras_denoise.models.backbone_autoencoder import backbone_autoencoder
 from keras_denoise.models.cnn_classifier import cnn_classifier
 from keras_denoise.models.conv_autoencoder import conv_autoencoder
-from keras_denoise.models.dense_autoencoder import dense_autoencoder
 from keras_denoise.models.denoise_classifier import denoise_classifier
-from keras_denoise.models.denoise_classifier import (
-    inception_denoise_classifier,
-)
+from keras_denoise.models.denoise_classifier import inception_denoise_classifier
+from keras_denoise.models.dense_autoencoder import dense_autoencoder
 from keras_denoise.models.latent_classifier import latent_classifier
 from keras_denoise.models.residual_denoiser import residual_denoiser
 

@@ -122,7 +122,9 @@ def backbone_autoencoder(
     feature_shape = tuple(features.shape[1:])
     halvings = [
         max(0, math.ceil(math.log2(size / feature_size)))
-        for size, feature_size in zip(input_shape[:2], feature_shape[:2])
+        for size, feature_size in zip(
+            input_shape[:2], feature_shape[:2], strict=True
+        )
     ]
     stages = max(halvings)
     if decoder_filters is None:

@@ -230,7 +230,8 @@ def _expert(kernel_size):
 def _check_shapes(name, model, input_shape, output_shape):
     model_input = v.model_input_shape(model)
     if len(model_input) != len(input_shape) or any(
-        m is not None and m != s for m, s in zip(model_input, input_shape)
+        m is not None and m != s
+        for m, s in zip(model_input, input_shape, strict=True)
     ):
         raise ValueError(
             f"`{name}` must accept inputs of shape {input_shape}. "

@@ -64,7 +64,8 @@ def residual_denoiser(
     kernel_size = v.validate_positive_int("kernel_size", kernel_size)
     if not isinstance(batch_norm, bool):
         raise TypeError(
-            f"`batch_norm` must be a boolean. Received: batch_norm={batch_norm!r}"
+            "`batch_norm` must be a boolean. "
+            f"Received: batch_norm={batch_norm!r}"
         )
     v.validate_layer("corruption", corruption)
     v.validate_name(name)
