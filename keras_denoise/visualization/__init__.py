@@ -1,0 +1,13 @@
+"""Image grids, latent-space plots and history plots, drawn with Pillow."""
+
+from keras_denoise.visualization.plots import comparison_grid
+from keras_denoise.visualization.plots import history_plot
+from keras_denoise.visualization.plots import image_grid
+from keras_denoise.visualization.plots import latent_scatter
+
+__all__ = [
+    "comparison_grid",
+    "history_plot",
+    "image_grid",
+    "latent_scatter",
+]
