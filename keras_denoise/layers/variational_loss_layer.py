@@ -1,0 +1,322 @@
+"""The `VariationalLossLayer` of variational autoencoders."""
+
+import math
+import numbers
+
+import keras
+from keras import ops
+
+RECONSTRUCTIONS = ("binary_crossentropy", "mse", "mae")
+
+
+def _validate_loss_weights(loss_weights):
+    if (
+        not isinstance(loss_weights, (list, tuple))
+        or len(loss_weights) != 2
+        or not all(
+            isinstance(w, numbers.Real) and not isinstance(w, bool)
+            for w in loss_weights
+        )
+    ):
+        raise TypeError(
+            "`loss_weights` must be a pair of numbers "
+            "(reconstruction_weight, kl_weight). "
+            f"Received: loss_weights={loss_weights!r}"
+        )
+    if not all(math.isfinite(w) and w >= 0 for w in loss_weights):
+        raise ValueError(
+            "`loss_weights` must be finite and >= 0. "
+            f"Received: loss_weights={loss_weights!r}"
+        )
+    return (float(loss_weights[0]), float(loss_weights[1]))
+
+
+def _validate_reconstruction(reconstruction):
+    if not isinstance(reconstruction, str):
+        raise TypeError(
+            f"`reconstruction` must be one of {RECONSTRUCTIONS}. "
+            f"Received: reconstruction={reconstruction!r}"
+        )
+    if reconstruction not in RECONSTRUCTIONS:
+        raise ValueError(
+            f"`reconstruction` must be one of {RECONSTRUCTIONS}. "
+            f"Received: reconstruction={reconstruction!r}"
+        )
+    return reconstruction
+
+
+def _compatible(shape_a, shape_b):
+    return len(shape_a) == len(shape_b) and all(
+        a is None or b is None or a == b for a, b in zip(shape_a, shape_b)
+    )
+
+
+def _check_inputs(input_shape):
+    if not isinstance(input_shape, (list, tuple)) or len(input_shape) != 4:
+        raise ValueError(
+            "`VariationalLossLayer` expects a list of four tensors "
+            "`[x, z_mean, z_log_var, y]`. "
+            f"Received: inputs with shape {input_shape!r}"
+        )
+    x, z_mean, z_log_var, y = (tuple(s) for s in input_shape)
+    if not _compatible(x, y):
+        raise ValueError(
+            "`x` (the target) and `y` (the reconstruction) must have the "
+            f"same shape. Received: x.shape={x}, y.shape={y}"
+        )
+    if not _compatible(z_mean, z_log_var):
+        raise ValueError(
+            "`z_mean` and `z_log_var` must have the same shape. "
+            f"Received: z_mean.shape={z_mean}, z_log_var.shape={z_log_var}"
+        )
+    if len(x) < 2 or len(z_mean) < 2:
+        raise ValueError(
+            "`x`, `y`, `z_mean` and `z_log_var` must be batches of rank >= "
+            f"2. Received: x.shape={x}, z_mean.shape={z_mean}"
+        )
+    if x[0] is not None and z_mean[0] is not None and x[0] != z_mean[0]:
+        raise ValueError(
+            "`x` and `z_mean` must have the same batch size. "
+            f"Received: x.shape={x}, z_mean.shape={z_mean}"
+        )
+
+
+class _LossTermMean(keras.metrics.Metric):
+    """Reads a running mean that the owning layer keeps in its own state.
+
+    The sums live in non-trainable variables of the layer (updated in its
+    `call`), not in metric variables: layer state is carried through
+    `stateless_call` by every backend's trainer, metric state updated inside
+    `call` is not on JAX (keras-team/keras#21639).
+    """
+
+    def __init__(self, total, count, name):
+        super().__init__(name=name, dtype="float32")
+        # A closure, so that the layer's variables are not tracked a second
+        # time as variables of this metric.
+        self._state = lambda: (total, count)
+
+    def update_state(self, *args, **kwargs):
+        # Updated by the layer's `call`.
+        pass
+
+    def reset_state(self):
+        for variable in self._state():
+            variable.assign(ops.zeros_like(variable))
+
+    def result(self):
+        try:
+            total, count = (ops.convert_to_tensor(v) for v in self._state())
+        except TypeError:
+            if keras.backend.backend() != "jax":
+                raise
+            # The JAX trainer detaches variable values while it runs a
+            # compiled step and maps only metric variables when it computes
+            # per-batch logs, so layer state is unreadable there. The epoch
+            # logs, read after the trainer writes the state back, are exact.
+            return ops.convert_to_tensor(float("nan"), dtype="float32")
+        return ops.divide_no_nan(total, count)
+
+
+@keras.saving.register_keras_serializable(package="keras_denoise")
+class VariationalLossLayer(keras.layers.Layer):
+    """Adds the VAE loss `k1 * reconstruction + k2 * KL` and passes `y` on.
+
+    Put this layer at the end of a variational autoencoder: it receives the
+    target `x`, the encoder's `z_mean` and `z_log_var` and the decoder's
+    reconstruction `y`, adds the loss with `add_loss` and returns `y`
+    unchanged, so the model trains with `model.compile(optimizer=...)` and
+    no `loss` argument.
+
+    Both terms follow the usual VAE convention: summed over all the
+    non-batch axes (pixels and channels, latent dimensions) and averaged
+    over the batch.
+
+    - reconstruction: `binary_crossentropy` (targets and reconstructions in
+      [0, 1]; the reconstruction is clipped to `[eps, 1 - eps]` with
+      `eps = keras.config.epsilon()`), `mse` (squared error) or `mae`
+      (absolute error);
+    - KL: `-0.5 * sum(1 + z_log_var - z_mean**2 - exp(z_log_var))`.
+
+    The weights `k1` and `k2` live in the non-trainable float32 variables
+    `reconstruction_weight` and `kl_weight`. Assigning them changes the loss
+    of a compiled model without recompiling, e.g. from a callback at the
+    start of an epoch: `layer.kl_weight.assign(0.5)`. `get_config()` stores
+    their current values as `loss_weights`.
+
+    The loss is computed in float32 whatever the dtype policy (e.g.
+    `"mixed_float16"`).
+
+    Logs: `fit` and `evaluate` report `reconstruction_loss` and `kl_loss`,
+    the **unweighted** terms, as means over the samples seen in the epoch
+    (weighted by batch size, like `loss`). While the weights are constant
+    during an epoch and the model has no other loss,
+    `loss == k1 * reconstruction_loss + k2 * kl_loss`. Two such layers in one
+    model share these log names; the last one wins.
+
+    Backends: on TensorFlow and PyTorch, the per-batch and the epoch logs
+    are exact. On JAX, the epoch logs of `fit` (the `History`) and the
+    results of `evaluate` are exact, but the per-batch logs (progress bar,
+    `on_train_batch_end`) show `nan` for the two terms: JAX's trainer
+    computes them inside the compiled step, where it exposes only metric
+    variables, and metrics updated inside `call` do not work on JAX
+    (keras-team/keras#21639). The running sums therefore live in
+    non-trainable variables of the layer, which every trainer carries.
+    They are part of the layer's weights (saved with the model, like a
+    `BatchNormalization`'s statistics) and have no effect on the outputs.
+
+    Args:
+        loss_weights: pair `(k1, k2)` of non-negative numbers, the weights
+            of the reconstruction and the KL term. Defaults to `(1.0, 1.0)`.
+        reconstruction: `"binary_crossentropy"`, `"mse"` or `"mae"`.
+            Defaults to `"binary_crossentropy"`.
+        **kwargs: base layer arguments such as `name` and `dtype`.
+
+    Call arguments:
+        inputs: a list `[x, z_mean, z_log_var, y]`: the target images, the
+            encoder's mean and log-variance, the reconstruction.
+
+    Input shape:
+        `x` and `y` of the same shape `(batch, ...)`; `z_mean` and
+        `z_log_var` of the same shape `(batch, latent_dim)`.
+
+    Output shape:
+        The shape of `y`.
+
+    Raises:
+        TypeError: if `loss_weights` is not a pair of numbers, if
+            `reconstruction` is not a string, or if an input is not a
+            floating-point tensor.
+        ValueError: if a loss weight is negative or not finite, if
+            `reconstruction` is an unknown name, or if the inputs are not
+            four tensors of consistent shapes.
+
+    Example:
+
+    >>> import numpy as np
+    >>> layer = keras_denoise.layers.VariationalLossLayer(
+    ...     loss_weights=(1.0, 0.5), reconstruction="mse"
+    ... )
+    >>> x = np.full((2, 4), 0.5, dtype="float32")
+    >>> z = np.zeros((2, 2), dtype="float32")
+    >>> y = layer([x, z, z, x])
+    >>> tuple(y.shape)
+    (2, 4)
+    >>> float(layer.kl_weight.numpy())
+    0.5
+    """
+
+    def __init__(
+        self,
+        loss_weights=(1.0, 1.0),
+        reconstruction="binary_crossentropy",
+        **kwargs,
+    ):
+        super().__init__(**kwargs)
+        k1, k2 = _validate_loss_weights(loss_weights)
+        self.reconstruction = _validate_reconstruction(reconstruction)
+        self.reconstruction_weight = self._float32_state(
+            "reconstruction_weight", k1
+        )
+        self.kl_weight = self._float32_state("kl_weight", k2)
+        self.reconstruction_loss_sum = self._float32_state(
+            "reconstruction_loss_sum", 0.0, aggregation="sum"
+        )
+        self.kl_loss_sum = self._float32_state(
+            "kl_loss_sum", 0.0, aggregation="sum"
+        )
+        self.sample_count = self._float32_state(
+            "sample_count", 0.0, aggregation="sum"
+        )
+        self.reconstruction_loss_tracker = _LossTermMean(
+            self.reconstruction_loss_sum,
+            self.sample_count,
+            name="reconstruction_loss",
+        )
+        self.kl_loss_tracker = _LossTermMean(
+            self.kl_loss_sum, self.sample_count, name="kl_loss"
+        )
+
+    def _float32_state(self, name, value, aggregation="none"):
+        return self.add_weight(
+            shape=(),
+            initializer=keras.initializers.Constant(value),
+            dtype="float32",
+            trainable=False,
+            autocast=False,
+            aggregation=aggregation,
+            name=name,
+        )
+
+    @property
+    def loss_weights(self):
+        """The current `(k1, k2)` as Python floats."""
+        return (
+            float(ops.convert_to_numpy(self.reconstruction_weight)),
+            float(ops.convert_to_numpy(self.kl_weight)),
+        )
+
+    def build(self, input_shape):
+        _check_inputs(input_shape)
+        self.built = True
+
+    def _reconstruction_per_sample(self, x, y):
+        if self.reconstruction == "binary_crossentropy":
+            eps = keras.config.epsilon()
+            y = ops.clip(y, eps, 1.0 - eps)
+            elementwise = -(x * ops.log(y) + (1.0 - x) * ops.log(1.0 - y))
+        elif self.reconstruction == "mse":
+            elementwise = ops.square(x - y)
+        else:
+            elementwise = ops.abs(x - y)
+        return ops.sum(elementwise, axis=tuple(range(1, len(x.shape))))
+
+    def compute_loss_terms(self, x, z_mean, z_log_var, y):
+        """Returns the unweighted `(reconstruction, kl)` batch means.
+
+        Both are float32 scalars: summed over the non-batch axes and
+        averaged over the batch.
+        """
+        x, z_mean, z_log_var, y = (
+            ops.cast(t, "float32") for t in (x, z_mean, z_log_var, y)
+        )
+        reconstruction = ops.mean(self._reconstruction_per_sample(x, y))
+        kl = -0.5 * ops.sum(
+            1.0 + z_log_var - ops.square(z_mean) - ops.exp(z_log_var),
+            axis=tuple(range(1, len(z_mean.shape))),
+        )
+        return reconstruction, ops.mean(kl)
+
+    def call(self, inputs):
+        _check_inputs([tuple(t.shape) for t in inputs])
+        for name, tensor in zip(("x", "z_mean", "z_log_var", "y"), inputs):
+            dtype = keras.backend.standardize_dtype(tensor.dtype)
+            if "float" not in dtype:
+                raise TypeError(
+                    f"`{name}` must be a floating-point tensor. "
+                    f"Received: {name}.dtype={dtype}"
+                )
+        x, z_mean, z_log_var, y = inputs
+        reconstruction, kl = self.compute_loss_terms(x, z_mean, z_log_var, y)
+        self.add_loss(
+            self.reconstruction_weight * reconstruction + self.kl_weight * kl
+        )
+        batch_size = ops.cast(ops.shape(x)[0], "float32")
+        self.reconstruction_loss_sum.assign_add(reconstruction * batch_size)
+        self.kl_loss_sum.assign_add(kl * batch_size)
+        self.sample_count.assign_add(batch_size)
+        return y
+
+    def compute_output_shape(self, input_shape):
+        _check_inputs(input_shape)
+        return tuple(input_shape[3])
+
+    def get_config(self):
+        config = super().get_config()
+        config.update(
+            {
+                "loss_weights": self.loss_weights,
+                "reconstruction": self.reconstruction,
+            }
+        )
+        return config
