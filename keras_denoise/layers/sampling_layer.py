@@ -16,7 +16,7 @@ def _check_pair(input_shape):
     mean_shape, log_var_shape = (tuple(s) for s in input_shape)
     compatible = len(mean_shape) == len(log_var_shape) and all(
         a is None or b is None or a == b
-        for a, b in zip(mean_shape, log_var_shape)
+        for a, b in zip(mean_shape, log_var_shape, strict=True)
     )
     if not compatible:
         raise ValueError(

@@ -47,7 +47,8 @@ def _validate_reconstruction(reconstruction):
 
 def _compatible(shape_a, shape_b):
     return len(shape_a) == len(shape_b) and all(
-        a is None or b is None or a == b for a, b in zip(shape_a, shape_b)
+        a is None or b is None or a == b
+        for a, b in zip(shape_a, shape_b, strict=True)
     )
 
 
@@ -102,7 +103,7 @@ class _LossTermMean(keras.metrics.Metric):
 
     def reset_state(self):
         for variable in self._state():
-            variable.assign(ops.zeros_like(variable))
+            variable.assign(0.0)
 
     def result(self):
         try:
@@ -288,8 +289,11 @@ class VariationalLossLayer(keras.layers.Layer):
         return reconstruction, ops.mean(kl)
 
     def call(self, inputs):
+        if not isinstance(inputs, (list, tuple)):
+            _check_inputs(inputs.shape)
         _check_inputs([tuple(t.shape) for t in inputs])
-        for name, tensor in zip(("x", "z_mean", "z_log_var", "y"), inputs):
+        names = ("x", "z_mean", "z_log_var", "y")
+        for name, tensor in zip(names, inputs, strict=True):
             dtype = keras.backend.standardize_dtype(tensor.dtype)
             if "float" not in dtype:
                 raise TypeError(
