@@ -7,7 +7,11 @@ from keras_denoise.layers._validation import validate_seed
 
 
 def _check_pair(input_shape):
-    if not isinstance(input_shape, (list, tuple)) or len(input_shape) != 2:
+    if (
+        not isinstance(input_shape, (list, tuple))
+        or len(input_shape) != 2
+        or not all(isinstance(s, (list, tuple)) for s in input_shape)
+    ):
         raise ValueError(
             "`SamplingLayer` expects a list of two tensors "
             "`[z_mean, z_log_var]`. "
@@ -87,7 +91,7 @@ class SamplingLayer(keras.layers.Layer):
                 f"`[z_mean, z_log_var]`. Received: inputs={inputs!r}"
             )
         z_mean, z_log_var = inputs
-        _check_pair([z_mean.shape, z_log_var.shape])
+        _check_pair([tuple(z_mean.shape), tuple(z_log_var.shape)])
         for name, tensor in (("z_mean", z_mean), ("z_log_var", z_log_var)):
             dtype = keras.backend.standardize_dtype(tensor.dtype)
             if "float" not in dtype:

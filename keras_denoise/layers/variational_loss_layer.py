@@ -53,7 +53,11 @@ def _compatible(shape_a, shape_b):
 
 
 def _check_inputs(input_shape):
-    if not isinstance(input_shape, (list, tuple)) or len(input_shape) != 4:
+    if (
+        not isinstance(input_shape, (list, tuple))
+        or len(input_shape) != 4
+        or not all(isinstance(s, (list, tuple)) for s in input_shape)
+    ):
         raise ValueError(
             "`VariationalLossLayer` expects a list of four tensors "
             "`[x, z_mean, z_log_var, y]`. "
