@@ -155,7 +155,7 @@ class KLAnnealing(keras.callbacks.Callback):
         return self.target * progress
 
     def on_train_begin(self, logs=None):
-        self._layers = find_variational_loss_layers(self.model)
+        self._layers = _find_variational_loss_layers(self.model)
         if not self._layers:
             raise ValueError(
                 "KLAnnealing needs a model with a "
@@ -195,7 +195,7 @@ def _kl_weight_variable(layer):
     return layer.kl_weight
 
 
-def find_variational_loss_layers(model):
+def _find_variational_loss_layers(model):
     """Every `VariationalLossLayer` of `model`, nested models included."""
     found, seen = [], set()
 
