@@ -42,7 +42,8 @@ class RandomCorruption(BaseCorruption):
         data_format: `"channels_last"` or `"channels_first"`. Defaults to
             `keras.config.image_data_format()`.
         seed: integer seed for the per-sample choice. The corruptions draw
-            their noise from their own seeds. Defaults to `None`.
+            their noise from their own seeds: give them seeds too for
+            reproducible output. Defaults to `None`.
         **kwargs: base layer arguments such as `name` and `dtype`.
 
     Call arguments:
