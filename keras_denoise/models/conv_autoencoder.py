@@ -80,9 +80,7 @@ def conv_autoencoder(
         "latent_dim", latent_dim, allow_none=True
     )
     fully_convolutional = downsampling == "none" and latent_dim is None
-    input_shape = v.validate_input_shape(
-        input_shape, allow_none=fully_convolutional
-    )
+    input_shape = v.validate_input_shape(input_shape, allow_none=True)
     filters = v.validate_int_sequence("filters", filters)
     kernel_size = v.validate_positive_int("kernel_size", kernel_size)
     v.validate_activation("activation", activation)
