@@ -87,6 +87,29 @@ def _check_sizes(paths, infos, crop_size, batch_size):
         )
 
 
+def _stem(path, root):
+    return os.path.splitext(os.path.relpath(path, root))[0]
+
+
+def _keep(paths, root, names):
+    """The paths whose name without extension is in `names`."""
+    if isinstance(names, str):
+        raise TypeError(
+            f"`names` must be a list of names. Received: names={names!r}"
+        )
+    wanted = set(names)
+    kept = [p for p in paths if _stem(p, root) in wanted]
+    missing = wanted - {_stem(p, root) for p in kept}
+    if missing:
+        raise ValueError(
+            f"`names` lists {len(missing)} image(s) not found in {root}: "
+            f"{_listing(sorted(missing))}"
+        )
+    if not kept:
+        raise ValueError("`names` is empty: no image to stream.")
+    return kept
+
+
 def _decode(tf, path, channels):
     contents = tf.io.read_file(path)
     image = tf.io.decode_image(
@@ -158,6 +181,7 @@ def image_directory(
     repeat=False,
     crops_per_image=1,
     recursive=False,
+    names=None,
 ):
     """Streams the images of a folder with `tf.data`, never all in memory.
 
@@ -186,6 +210,9 @@ def image_directory(
             crops per decode is faster for large photographs). Defaults to
             `1`.
         recursive: include sub-folders. Defaults to `False`.
+        names: file names without extension to keep (for example the
+            training part of a split), or `None` for all. Defaults to
+            `None`.
 
     Returns:
         A `tf.data.Dataset` of float32 batches `(batch, height, width,
@@ -202,6 +229,8 @@ def image_directory(
     batch_size = _check_int("batch_size", batch_size)
     crops_per_image = _check_int("crops_per_image", crops_per_image)
     paths = list_image_files(directory, recursive=recursive)
+    if names is not None:
+        paths = _keep(paths, directory, names)
     infos = [read_image_info(p) for p in paths]
     channels = _check_channels(channels, infos)
     _check_sizes(paths, infos, crop_size, batch_size)
@@ -245,7 +274,7 @@ def match_pairs(noisy_dir, clean_dir, recursive=False):
     def by_stem(paths, root):
         table = {}
         for path in paths:
-            stem = os.path.splitext(os.path.relpath(path, root))[0]
+            stem = _stem(path, root)
             if stem in table:
                 raise ValueError(
                     f"Two files share the name {stem!r} in {root!r}: "
@@ -290,6 +319,7 @@ def paired_image_directory(
     repeat=False,
     crops_per_image=1,
     recursive=False,
+    names=None,
 ):
     """Streams `(noisy, clean)` pairs from two folders matched by file name.
 
@@ -316,6 +346,8 @@ def paired_image_directory(
         crops_per_image: random crops per decoded pair. Defaults to `1`.
         recursive: include sub-folders (names then include the relative
             folder). Defaults to `False`.
+        names: names without extension of the pairs to keep, or `None` for
+            all. Defaults to `None`.
 
     Returns:
         A `tf.data.Dataset` of `(noisy, clean)` float32 batches in [0, 1].
@@ -341,6 +373,15 @@ def paired_image_directory(
     batch_size = _check_int("batch_size", batch_size)
     crops_per_image = _check_int("crops_per_image", crops_per_image)
     noisy_paths, clean_paths = match_pairs(noisy_dir, clean_dir, recursive)
+    if names is not None:
+        keep = set(_keep(clean_paths, clean_dir, names))
+        pairs = [
+            (n, c)
+            for n, c in zip(noisy_paths, clean_paths, strict=True)
+            if c in keep
+        ]
+        noisy_paths = [n for n, _ in pairs]
+        clean_paths = [c for _, c in pairs]
     noisy_infos = [read_image_info(p) for p in noisy_paths]
     clean_infos = [read_image_info(p) for p in clean_paths]
     mismatched = [

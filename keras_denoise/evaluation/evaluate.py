@@ -121,6 +121,8 @@ def _apply_corruption(corruption, images, batch_size):
 
     if corruption is None:
         return images.copy()
+    if isinstance(corruption, np.ndarray):
+        return corruption.astype("float32")
     outputs = []
     for start in range(0, len(images), batch_size):
         batch = images[start : start + batch_size]
@@ -202,9 +204,10 @@ def evaluate_corruptions(
         model: a Keras model mapping corrupted images to restored ones.
         images: clean float images `(n, height, width, channels)`.
         corruptions: dict from name to a corruption layer, a
-            `keras.Sequential` chain, a callable, or `None` (no
-            corruption); `None` uses `default_corruptions()`. Defaults to
-            `None`.
+            `keras.Sequential` chain, a callable, an array of already
+            corrupted versions of `images` (real noisy/clean pairs), or
+            `None` (no corruption); `None` uses `default_corruptions()`.
+            Defaults to `None`.
         batch_size: batch size of corruption and prediction. Defaults to
             `32`.
         value_range: `(min, max)` of the pixel values: outputs are clipped
@@ -243,10 +246,17 @@ def evaluate_corruptions(
             f"Received: corruptions={corruptions!r}"
         )
     for name, corruption in corruptions.items():
-        if corruption is not None and not callable(corruption):
+        if isinstance(corruption, np.ndarray):
+            if corruption.shape != images.shape:
+                raise ValueError(
+                    f"Corrupted images given for {name!r} must have the "
+                    f"shape of `images` {images.shape}. "
+                    f"Received: shape={corruption.shape}"
+                )
+        elif corruption is not None and not callable(corruption):
             raise TypeError(
-                f"Corruption {name!r} must be a layer or a callable. "
-                f"Received: {corruption!r}"
+                f"Corruption {name!r} must be a layer, a callable or an "
+                f"array of corrupted images. Received: {corruption!r}"
             )
     baselines = dict(baselines or {})
     for name, function in baselines.items():

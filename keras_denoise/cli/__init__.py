@@ -1,0 +1,275 @@
+"""The `keras-denoise` command: train, denoise, evaluate and sample.
+
+Run `keras-denoise --help` or `keras-denoise <command> --help`. Errors are
+reported as one line on stderr (`keras-denoise: error: ...`) with a
+non-zero exit status and no traceback; outputs are written under temporary
+names and renamed, so a failed run leaves no half-written file. Set
+`KERAS_DENOISE_DEBUG=1` to see the traceback of an unexpected error.
+"""
+
+import argparse
+import os
+import sys
+
+PROG = "keras-denoise"
+
+__all__ = ["build_parser", "main"]
+
+
+class _Parser(argparse.ArgumentParser):
+    """An argument parser whose errors are one line on stderr."""
+
+    def error(self, message):
+        self.exit(2, f"{PROG}: error: {message} (see '{self.prog} --help')\n")
+
+
+def _positive_int(text):
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(
+            f"expected an integer, got {text!r}"
+        ) from None
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"must be at least 1, got {value}")
+    return value
+
+
+def _common(parser):
+    parser.add_argument(
+        "--seed", type=int, default=0, help="random seed (default: 0)"
+    )
+
+
+def build_parser():
+    """The `argparse` parser of the `keras-denoise` command."""
+    from keras_denoise.cli import commands
+
+    parser = _Parser(
+        prog=PROG,
+        description=(
+            "Train, apply and evaluate denoising autoencoders and VAEs "
+            "(keras_denoise)."
+        ),
+    )
+    sub = parser.add_subparsers(
+        dest="command", metavar="COMMAND", parser_class=_Parser
+    )
+    sub.required = True
+
+    train = sub.add_parser(
+        "train",
+        help="train a model and write model.keras, metrics.json and PNGs",
+        description=(
+            "Train a denoiser. With no options: a small DnCNN "
+            "(residual_denoiser) on grayscale patches of the photographs "
+            "bundled with scikit-image, against blind Gaussian noise of "
+            "sigma 0-50 (0-255 scale); a few minutes on a laptop CPU. "
+            "Writes OUTPUT/model.keras, OUTPUT/metrics.json (held-out "
+            "PSNR/SSIM/MSE per corruption, with a total-variation baseline), "
+            "OUTPUT/history.png and OUTPUT/examples_*.png."
+        ),
+    )
+    train.add_argument(
+        "--model",
+        choices=commands.MODELS,
+        default="residual_denoiser",
+        help="model builder (default: residual_denoiser)",
+    )
+    train.add_argument(
+        "--data",
+        default="natural",
+        metavar="SPEC",
+        help=(
+            "natural | natural-rgb | digits | faces | mnist | fashion "
+            "(mnist/fashion download once) | a directory of images | "
+            "NOISY_DIR:CLEAN_DIR pairs matched by file name "
+            "(default: natural)"
+        ),
+    )
+    train.add_argument(
+        "--noise",
+        default=commands.DEFAULT_NOISE,
+        metavar="SPEC",
+        help=(
+            "corruption: KIND:VALUE or KIND:LOW-HIGH with KIND gaussian "
+            "(0-255 scale), speckle, saltpepper (rate), poisson (peak), "
+            "blur (sigma, pixels); '+' chains, ',' mixes per image, e.g. "
+            "'gaussian:0-50,saltpepper:0.05' or 'gaussian:10+blur:1' "
+            f"(default: {commands.DEFAULT_NOISE}; ignored for pairs)"
+        ),
+    )
+    train.add_argument(
+        "--epochs", type=_positive_int, default=6, help="(default: 6)"
+    )
+    train.add_argument(
+        "--batch-size", type=_positive_int, default=32, help="(default: 32)"
+    )
+    train.add_argument(
+        "--patch-size",
+        type=_positive_int,
+        default=commands.DEFAULT_PATCH,
+        help=(
+            "training crop size for natural images and directories "
+            f"(default: {commands.DEFAULT_PATCH})"
+        ),
+    )
+    train.add_argument(
+        "--patches-per-image",
+        type=_positive_int,
+        default=192,
+        help="patches drawn per bundled photograph (default: 192)",
+    )
+    train.add_argument(
+        "--eval-images",
+        type=_positive_int,
+        default=8,
+        help="held-out patches per held-out photograph (default: 8)",
+    )
+    train.add_argument(
+        "--depth",
+        type=_positive_int,
+        default=None,
+        help=f"residual_denoiser depth (default: {commands.DEFAULT_DEPTH})",
+    )
+    train.add_argument(
+        "--filters",
+        type=_positive_int,
+        default=None,
+        help=(
+            f"residual_denoiser filters (default: {commands.DEFAULT_FILTERS})"
+        ),
+    )
+    train.add_argument(
+        "--output",
+        default=os.path.join("runs", "default"),
+        metavar="DIR",
+        help="output directory (default: runs/default)",
+    )
+    train.add_argument(
+        "--verbose",
+        type=int,
+        choices=(0, 1, 2),
+        default=1,
+        help="fit verbosity: 0 silent, 1 progress bar, 2 one line/epoch",
+    )
+    _common(train)
+    train.set_defaults(run=commands.run_train)
+
+    denoise = sub.add_parser(
+        "denoise",
+        help="denoise image files or directories with a trained model",
+        description=(
+            "Denoise PNG/JPEG/BMP files (gray or RGB, any size, 8 or 16 "
+            "bit) with a .keras model; results keep their names, format "
+            "and bit depth in the output directory."
+        ),
+    )
+    denoise.add_argument("inputs", nargs="+", metavar="INPUT")
+    denoise.add_argument("--model", required=True, metavar="PATH")
+    denoise.add_argument("--output", required=True, metavar="DIR")
+    denoise.add_argument(
+        "--batch-size", type=_positive_int, default=4, help="tiles per batch"
+    )
+    _common(denoise)
+    denoise.set_defaults(run=commands.run_denoise)
+
+    evaluate = sub.add_parser(
+        "evaluate",
+        help="print a model's per-corruption PSNR/SSIM/MSE table",
+        description=(
+            "Evaluate a .keras model on held-out data: PSNR, SSIM and MSE "
+            "of the corrupted input and of the model's output, per "
+            "corruption, with a total-variation baseline."
+        ),
+    )
+    evaluate.add_argument("--model", required=True, metavar="PATH")
+    evaluate.add_argument(
+        "--data", default="natural", metavar="SPEC", help="as for train"
+    )
+    evaluate.add_argument(
+        "--noise",
+        default=None,
+        metavar="SPEC",
+        help=(
+            "as for train; ranges are evaluated at 30/50/100 %% of the "
+            "range (default: gaussian, salt-and-pepper, blur, noise+blur "
+            "and clean)"
+        ),
+    )
+    evaluate.add_argument(
+        "--output",
+        default=None,
+        metavar="DIR",
+        help="also write DIR/metrics.json and DIR/examples_*.png",
+    )
+    evaluate.add_argument("--batch-size", type=_positive_int, default=32)
+    evaluate.add_argument("--eval-images", type=_positive_int, default=8)
+    evaluate.add_argument(
+        "--patch-size", type=_positive_int, default=commands.DEFAULT_PATCH
+    )
+    evaluate.add_argument(
+        "--patches-per-image", type=_positive_int, default=192
+    )
+    _common(evaluate)
+    evaluate.set_defaults(run=commands.run_evaluate)
+
+    sample = sub.add_parser(
+        "sample",
+        help="write a grid of images generated by a VAE's decoder",
+        description=(
+            "Decode N latent codes drawn from N(0, I) with the 'decoder' "
+            "sub-model of a variational autoencoder and save them as a PNG "
+            "grid."
+        ),
+    )
+    sample.add_argument("--model", required=True, metavar="PATH")
+    sample.add_argument(
+        "--n", type=_positive_int, default=16, help="(default: 16)"
+    )
+    sample.add_argument("--output", required=True, metavar="FILE")
+    _common(sample)
+    sample.set_defaults(run=commands.run_sample)
+    return parser
+
+
+def _one_line(error):
+    text = " ".join(str(error).split())
+    return text or type(error).__name__
+
+
+def main(argv=None):
+    """Runs the command line; returns the exit status.
+
+    Args:
+        argv: arguments without the program name; `None` reads
+            `sys.argv[1:]`. Defaults to `None`.
+
+    Returns:
+        `0` on success, `1` on an error, `2` on a usage error.
+    """
+    from keras_denoise.cli._runtime import CLIError
+
+    parser = build_parser()
+    try:
+        args = parser.parse_args(argv)
+    except SystemExit as exit_:
+        return exit_.code if isinstance(exit_.code, int) else 2
+    try:
+        return args.run(args)
+    except (CLIError, ValueError, TypeError, OSError, ImportError) as error:
+        if os.environ.get("KERAS_DENOISE_DEBUG"):
+            raise
+        print(f"{PROG}: error: {_one_line(error)}", file=sys.stderr)
+        return 1
+    except KeyboardInterrupt:
+        print(f"{PROG}: error: interrupted", file=sys.stderr)
+        return 130
+    except Exception as error:  # noqa: BLE001 - never a traceback
+        if os.environ.get("KERAS_DENOISE_DEBUG"):
+            raise
+        print(
+            f"{PROG}: error: {type(error).__name__}: {_one_line(error)}",
+            file=sys.stderr,
+        )
+        return 1

@@ -1,0 +1,185 @@
+"""Quiet imports, model files and tiled inference for the command line."""
+
+import contextlib
+import os
+import sys
+import tempfile
+import zipfile
+
+
+class CLIError(Exception):
+    """An error reported as one line, without a traceback."""
+
+
+@contextlib.contextmanager
+def _stderr_silenced():
+    """Silences file descriptor 2 (TensorFlow's C++ start-up chatter)."""
+    try:
+        sys.stderr.flush()
+        saved = os.dup(2)
+    except (OSError, ValueError):
+        yield
+        return
+    try:
+        with open(os.devnull, "w") as devnull:
+            os.dup2(devnull.fileno(), 2)
+            yield
+    finally:
+        os.dup2(saved, 2)
+        os.close(saved)
+
+
+def import_keras():
+    """Imports Keras (and its backend) without start-up log lines."""
+    os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
+    with _stderr_silenced():
+        import keras
+
+        if keras.backend.backend() == "tensorflow":
+            import tensorflow as tf
+
+            tf.constant(0.0) + 1.0  # triggers the first-op log lines
+        import keras_denoise.layers  # noqa: F401 - registers the classes
+    try:
+        import keras_denoise.metrics  # noqa: F401
+    except ImportError:
+        pass
+    return keras
+
+
+def load_model(path):
+    """Loads a `.keras` file, turning every failure into a `CLIError`."""
+    if not os.path.exists(path):
+        raise CLIError(f"model file not found: {path}")
+    if os.path.isdir(path):
+        raise CLIError(f"model path is a directory, not a .keras file: {path}")
+    if not zipfile.is_zipfile(path):
+        raise CLIError(f"not a Keras model file (.keras zip archive): {path}")
+    keras = import_keras()
+    try:
+        model = keras.saving.load_model(path, compile=False)
+    except Exception as error:  # noqa: BLE001 - any corrupt-file error
+        detail = str(error).strip().splitlines()
+        detail = detail[0] if detail else type(error).__name__
+        raise CLIError(f"cannot load model {path}: {detail}") from None
+    if not isinstance(model, keras.Model):
+        raise CLIError(f"{path} holds no Keras model")
+    return model
+
+
+def image_input_shape(model, path="model"):
+    """`(height, width, channels)` of an image model's input (None = any)."""
+    inputs = model.inputs if getattr(model, "inputs", None) else None
+    if not inputs or len(inputs) != 1:
+        raise CLIError(f"{path} is not an image model (it needs one input)")
+    shape = tuple(inputs[0].shape)
+    if len(shape) != 4 or shape[-1] not in (1, 3):
+        raise CLIError(
+            f"{path} is not an image model: its input shape is {shape}, "
+            "expected (batch, height, width, 1 or 3)"
+        )
+    return shape[1:]
+
+
+def save_model_atomic(model, path):
+    """Saves `model` to `path` through a temporary file and a rename."""
+    directory = os.path.dirname(os.path.abspath(path))
+    os.makedirs(directory, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(dir=directory, prefix=".tmp-", suffix=".keras")
+    os.close(fd)
+    try:
+        model.save(tmp)
+        os.replace(tmp, path)
+    except BaseException:
+        if os.path.exists(tmp):
+            os.remove(tmp)
+        raise
+
+
+def denoise_array(model, image, batch_size=4, tile=256):
+    """Denoises one float image `(h, w, c)` of any size with `model`.
+
+    Channels are adapted (a gray model denoises each color channel; a
+    color model gets a gray image repeated and returns its mean); an alpha
+    channel is kept as it is. Fixed-size models run on overlapping tiles
+    of their input size; fully convolutional ones on tiles of `tile`
+    pixels with a margin, so large photographs fit in memory.
+    """
+    import numpy as np
+
+    from keras_denoise.evaluation import predict_images
+
+    height_in, width_in, model_channels = image_input_shape(model)
+    alpha = None
+    if image.shape[-1] in (2, 4):
+        image, alpha = image[..., :-1], image[..., -1:]
+    channels = image.shape[-1]
+    if model_channels == 1:
+        planes = [image[..., i : i + 1] for i in range(channels)]
+    elif channels == 1:
+        planes = [np.repeat(image, 3, axis=-1)]
+    else:
+        planes = [image]
+    if height_in is None or width_in is None:
+        size, margin = tile, 16
+    else:
+        size, margin = min(height_in, width_in), 0
+        if height_in != width_in:
+            raise CLIError(
+                "models with a non-square fixed input size are not "
+                f"supported by `denoise` (input {height_in}x{width_in})"
+            )
+    outputs = []
+    for plane in planes:
+        outputs.append(
+            _tiled(model, plane, size, margin, batch_size, predict_images, np)
+        )
+    if model_channels == 1:
+        result = np.concatenate(outputs, axis=-1)
+    elif channels == 1:
+        result = outputs[0].mean(axis=-1, keepdims=True)
+    else:
+        result = outputs[0]
+    result = np.clip(result, 0.0, 1.0)
+    if alpha is not None:
+        result = np.concatenate([result, alpha], axis=-1)
+    return result
+
+
+def _tiled(model, image, size, margin, batch_size, predict_images, np):
+    """Runs `model` on `size`-square tiles (inner part `size - 2*margin`)."""
+    height, width = image.shape[:2]
+    step = size - 2 * margin
+    if margin and height <= size and width <= size:
+        # Small image, fully convolutional model: one pass, padded to a
+        # multiple of 16 so strided models get whole feature maps.
+        pad_h, pad_w = (-height) % 16, (-width) % 16
+        padded = np.pad(image, ((0, pad_h), (0, pad_w), (0, 0)), "symmetric")
+        out = predict_images(model, padded[None], batch_size)[0]
+        return out[:height, :width]
+    rows = max(1, -(-height // step))
+    cols = max(1, -(-width // step))
+    pad_h = rows * step - height + 2 * margin
+    pad_w = cols * step - width + 2 * margin
+    padded = np.pad(
+        image,
+        ((margin, pad_h - margin), (margin, pad_w - margin), (0, 0)),
+        "symmetric",
+    )
+    tiles, places = [], []
+    for r in range(rows):
+        for c in range(cols):
+            tiles.append(
+                padded[r * step : r * step + size, c * step : c * step + size]
+            )
+            places.append((r * step, c * step))
+    out = np.zeros((rows * step, cols * step, image.shape[-1]), "float32")
+    for start in range(0, len(tiles), batch_size):
+        batch = np.stack(tiles[start : start + batch_size])
+        predicted = predict_images(model, batch, batch_size)
+        for (top, left), tile in zip(
+            places[start : start + batch_size], predicted, strict=True
+        ):
+            inner = tile[margin : margin + step, margin : margin + step]
+            out[top : top + step, left : left + step] = inner
+    return out[:height, :width]

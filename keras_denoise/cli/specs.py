@@ -1,0 +1,233 @@
+"""Parsing of the command line's `--noise` and `--data` specifications.
+
+Everything here is pure Python and runs before any heavy import, so a bad
+specification fails in milliseconds, before any training.
+
+Noise grammar (severities of `gaussian` on the 0-255 scale, `blur` in
+pixels, the others as the layers take them):
+
+    SPEC   := MIX ("," MIX)*          one of the MIX items per image
+    MIX    := TERM ("+" TERM)*        corruptions applied in order
+    TERM   := KIND ":" VALUE | KIND ":" LOW "-" HIGH
+    KIND   := gaussian | speckle | saltpepper | poisson | blur
+"""
+
+import os
+
+NOISE_KINDS = {
+    # kind: (layer class name, argument, scale to the layer's units, bounds)
+    "gaussian": ("AdditiveGaussianNoise", "stddev", 1 / 255, (0.0, 255.0)),
+    "speckle": ("SpeckleNoise", "stddev", 1.0, (0.0, 10.0)),
+    "saltpepper": ("SaltAndPepperNoise", "rate", 1.0, (0.0, 1.0)),
+    "poisson": ("PoissonNoise", "peak", 1.0, (1e-6, 1e9)),
+    "blur": ("GaussianBlur", "sigma", 1.0, (0.0, 50.0)),
+}
+BUNDLED_DATA = ("natural", "natural-rgb", "digits", "faces", "mnist", "fashion")
+
+
+class SpecError(ValueError):
+    """A malformed `--noise` or `--data` specification."""
+
+
+def _number(text, spec):
+    try:
+        value = float(text)
+    except ValueError:
+        raise SpecError(
+            f"bad number {text!r} in noise spec {spec!r}; expected e.g. "
+            "'gaussian:25', 'gaussian:0-50', 'saltpepper:0.05', 'blur:1.5', "
+            "'poisson:30'"
+        ) from None
+    if value != value or value in (float("inf"), float("-inf")):
+        raise SpecError(f"bad number {text!r} in noise spec {spec!r}")
+    return value
+
+
+def _term(text, spec):
+    kind, sep, value = text.strip().partition(":")
+    kind = kind.strip().lower().replace("-", "").replace("_", "")
+    if kind == "saltandpepper":
+        kind = "saltpepper"
+    if kind not in NOISE_KINDS:
+        raise SpecError(
+            f"unknown noise kind {text.strip()!r} in noise spec {spec!r}; "
+            f"choose from {', '.join(NOISE_KINDS)}"
+        )
+    if not sep or not value.strip():
+        raise SpecError(
+            f"noise {kind!r} needs a severity, e.g. '{kind}:"
+            f"{'0-50' if kind == 'gaussian' else '1'}' (in {spec!r})"
+        )
+    value = value.strip()
+    # A range "a-b"; a leading "-" would be a negative number.
+    low_text, dash, high_text = value[1:].partition("-")
+    if dash:
+        low = _number(value[0] + low_text, spec)
+        high = _number(high_text, spec)
+    else:
+        low = high = _number(value, spec)
+    lo_bound, hi_bound = NOISE_KINDS[kind][3]
+    if low > high:
+        raise SpecError(
+            f"range {value!r} of {kind!r} has min > max in noise spec {spec!r}"
+        )
+    if low < lo_bound or high > hi_bound:
+        raise SpecError(
+            f"{kind} severity must be in [{lo_bound:g}, {hi_bound:g}]; "
+            f"received {value!r} in noise spec {spec!r}"
+        )
+    return (kind, low, high)
+
+
+def parse_noise(spec):
+    """Parses a `--noise` specification.
+
+    Returns:
+        A list of mixture items; each item is a list of `(kind, low,
+        high)` terms applied in order.
+
+    Raises:
+        SpecError: for an unknown kind, a bad number or an out-of-range
+            severity.
+    """
+    if not isinstance(spec, str) or not spec.strip():
+        raise SpecError(f"empty noise spec {spec!r}")
+    return [
+        [_term(term, spec) for term in item.split("+")]
+        for item in spec.split(",")
+    ]
+
+
+def term_name(term):
+    kind, low, high = term
+    if low == high:
+        return f"{kind}:{low:g}"
+    return f"{kind}:{low:g}-{high:g}"
+
+
+def _layer(term, seed, fixed=None):
+    from keras_denoise import layers
+
+    kind, low, high = term
+    class_name, argument, scale, _ = NOISE_KINDS[kind]
+    if fixed is not None:
+        severity = fixed * scale
+    elif low == high:
+        severity = low * scale
+    else:
+        severity = (low * scale, high * scale)
+    return getattr(layers, class_name)(**{argument: severity}, seed=seed)
+
+
+def _chain(terms, seed, fixed=None):
+    import keras
+
+    items = [_layer(t, seed + i, fixed) for i, t in enumerate(terms)]
+    if len(items) == 1:
+        return items[0]
+    return keras.Sequential(items)
+
+
+class _ChainMixture:
+    """Per sample, one of several corruption chains (`RandomCorruption`
+    accepts single corruption layers only)."""
+
+    def __init__(self, chains, seed):
+        import keras
+
+        self.chains = chains
+        self.seed_generator = keras.random.SeedGenerator(seed)
+
+    def __call__(self, images):
+        import keras
+        from keras import ops
+
+        outputs = ops.stack(
+            [chain(images, training=True) for chain in self.chains], axis=0
+        )
+        choice = keras.random.randint(
+            (ops.shape(images)[0],),
+            0,
+            len(self.chains),
+            seed=self.seed_generator,
+        )
+        mask = ops.transpose(ops.one_hot(choice, len(self.chains)))
+        mask = ops.cast(
+            ops.reshape(mask, (len(self.chains), -1, 1, 1, 1)), outputs.dtype
+        )
+        return ops.sum(outputs * mask, axis=0)
+
+
+def build_training_corruption(mixture, seed=0):
+    """A corruption layer, chain or per-sample mixture for training."""
+    from keras_denoise import layers
+
+    chains = [_chain(terms, seed + 10 * i) for i, terms in enumerate(mixture)]
+    if len(chains) == 1:
+        return chains[0]
+    if all(isinstance(c, layers.BaseCorruption) for c in chains):
+        return layers.RandomCorruption(chains, seed=seed)
+    return _ChainMixture(chains, seed)
+
+
+EVALUATION_FRACTIONS = (0.3, 0.5, 1.0)
+
+
+def evaluation_corruptions(mixture, seed=0):
+    """Named fixed-severity corruptions to evaluate a model trained on
+    `mixture`, plus `clean`.
+
+    A term with a range is evaluated at 30 %, 50 % and 100 % of its
+    range (`gaussian:0-50` gives sigma 15, 25 and 50).
+    """
+    corruptions = {}
+    for i, terms in enumerate(mixture):
+        ranged = [t for t in terms if t[1] != t[2]]
+        if len(terms) == 1 and ranged:
+            kind, low, high = terms[0]
+            for fraction in EVALUATION_FRACTIONS:
+                level = low + (high - low) * fraction
+                name = f"{kind}:{level:g}"
+                corruptions[name] = _chain(terms, seed + 10 * i, level)
+        else:
+            name = "+".join(
+                term_name((k, (lo + hi) / 2, (lo + hi) / 2))
+                for k, lo, hi in terms
+            )
+            fixed = [(k, (lo + hi) / 2, (lo + hi) / 2) for k, lo, hi in terms]
+            corruptions[name] = _chain(fixed, seed + 10 * i)
+    corruptions["clean"] = None
+    return corruptions
+
+
+def parse_data(spec):
+    """Parses a `--data` specification.
+
+    Returns:
+        `("bundled", name)`, `("directory", path)` or
+        `("pairs", noisy_dir, clean_dir)`.
+
+    Raises:
+        SpecError: for an unknown name or a missing directory.
+    """
+    if not isinstance(spec, str) or not spec.strip():
+        raise SpecError(f"empty data spec {spec!r}")
+    if spec in BUNDLED_DATA:
+        return ("bundled", spec)
+    if os.path.isdir(spec):
+        return ("directory", spec)
+    noisy, sep, clean = spec.rpartition(":")
+    if sep and noisy and clean:
+        missing = [d for d in (noisy, clean) if not os.path.isdir(d)]
+        if missing:
+            raise SpecError(
+                f"data directory not found: {missing[0]} "
+                f"(in data spec {spec!r})"
+            )
+        return ("pairs", noisy, clean)
+    if os.path.exists(spec):
+        raise SpecError(f"data spec {spec!r} is a file, not a directory")
+    raise SpecError(
+        f"unknown data {spec!r}: use one of {', '.join(BUNDLED_DATA)}, a "
+        "directory of images, or NOISY_DIR:CLEAN_DIR"
+    )
