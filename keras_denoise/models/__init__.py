@@ -8,6 +8,7 @@ from keras_denoise.models.denoise_classifier import inception_denoise_classifier
 from keras_denoise.models.dense_autoencoder import dense_autoencoder
 from keras_denoise.models.latent_classifier import latent_classifier
 from keras_denoise.models.residual_denoiser import residual_denoiser
+from keras_denoise.models.variational_autoencoder import variational_autoencoder
 
 __all__ = [
     "backbone_autoencoder",
@@ -18,4 +19,5 @@ __all__ = [
     "inception_denoise_classifier",
     "latent_classifier",
     "residual_denoiser",
+    "variational_autoencoder",
 ]
