@@ -1,0 +1,55 @@
+import numpy as np
+import pytest
+
+from keras_denoise.models import cnn_classifier
+
+
+@pytest.mark.parametrize(
+    "input_shape", [(8, 8, 1), (11, 7, 3), (None, None, 1)], ids=str
+)
+def test_builds_for_documented_shapes(input_shape, images):
+    model = cnn_classifier(input_shape, 5, filters=(4, 8), hidden_units=8)
+    assert model.output.shape == (None, 5)
+    size = tuple(s or 9 for s in input_shape)
+    probs = model.predict(images(size, 3), verbose=0)
+    np.testing.assert_allclose(probs.sum(axis=1), 1.0, rtol=1e-5)
+
+
+def test_optional_hidden_layer_and_dropout():
+    plain = cnn_classifier((8, 8, 1), 3, hidden_units=None, dropout=0.0)
+    names = {layer.name for layer in plain.layers}
+    assert "hidden" not in names and "dropout" not in names
+    full = cnn_classifier((8, 8, 1), 3)
+    assert {"hidden", "dropout"} <= {layer.name for layer in full.layers}
+
+
+@pytest.mark.parametrize("channels", [1, 3])
+def test_trains_one_step(channels, images, assert_trains):
+    x = images((8, 8, channels), 6)
+    y = np.arange(6) % 3
+    model = cnn_classifier((8, 8, channels), 3, filters=(4,), hidden_units=8)
+    assert_trains(model, x, y, loss="sparse_categorical_crossentropy")
+
+
+def test_save_load_round_trip(images, assert_round_trip):
+    model = cnn_classifier((8, 8, 3), 4, filters=(4, 8), hidden_units=8)
+    assert_round_trip(model, images((8, 8, 3)))
+
+
+@pytest.mark.parametrize(
+    "kwargs, error, match",
+    [
+        ({"input_shape": (8, 8)}, ValueError, r"input_shape=\(8, 8\)"),
+        ({"num_classes": 1}, ValueError, "num_classes=1"),
+        ({"num_classes": 2.0}, ValueError, "num_classes=2.0"),
+        ({"filters": ()}, ValueError, r"filters=\(\)"),
+        ({"hidden_units": 0}, ValueError, "hidden_units=0"),
+        ({"dropout": 1.0}, ValueError, "dropout=1.0"),
+        ({"kernel_size": -3}, ValueError, "kernel_size=-3"),
+        ({"name": None}, TypeError, "name=None"),
+    ],
+)
+def test_validates_arguments(kwargs, error, match):
+    kwargs = {"input_shape": (8, 8, 1), "num_classes": 3, **kwargs}
+    with pytest.raises(error, match=match):
+        cnn_classifier(**kwargs)
