@@ -48,14 +48,19 @@ def _check_int(name, value, minimum=1):
     return int(value)
 
 
+def _validate_channels(channels):
+    if channels is not None and (
+        isinstance(channels, bool) or channels not in (1, 3)
+    ):
+        raise ValueError(
+            f"`channels` must be None, 1 or 3. Received: channels={channels!r}"
+        )
+
+
 def _check_channels(channels, infos):
     if channels is None:
         first = infos[0].channels
         return 1 if first in (1, 2) else 3
-    if channels not in (1, 3):
-        raise ValueError(
-            f"`channels` must be None, 1 or 3. Received: channels={channels!r}"
-        )
     return channels
 
 
@@ -228,6 +233,7 @@ def image_directory(
         batch_size = 32 if crop_size is not None else 1
     batch_size = _check_int("batch_size", batch_size)
     crops_per_image = _check_int("crops_per_image", crops_per_image)
+    _validate_channels(channels)
     paths = list_image_files(directory, recursive=recursive)
     if names is not None:
         paths = _keep(paths, directory, names)
@@ -372,6 +378,7 @@ def paired_image_directory(
         batch_size = 32 if crop_size is not None else 1
     batch_size = _check_int("batch_size", batch_size)
     crops_per_image = _check_int("crops_per_image", crops_per_image)
+    _validate_channels(channels)
     noisy_paths, clean_paths = match_pairs(noisy_dir, clean_dir, recursive)
     if names is not None:
         keep = set(_keep(clean_paths, clean_dir, names))

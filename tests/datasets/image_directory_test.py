@@ -1,0 +1,187 @@
+import os
+
+import numpy as np
+import pytest
+
+from keras_denoise import datasets
+
+
+def _smooth(rng, height, width, channels):
+    """A smooth random image (compresses well, shows crop positions)."""
+    y = np.linspace(0, 1, height)[:, None, None]
+    x = np.linspace(0, 1, width)[None, :, None]
+    phase = rng.random((1, 1, channels))
+    return (0.5 + 0.5 * np.sin(6 * x + 4 * y + 6 * phase)).astype("float32")
+
+
+def _write(folder, name, image, bit_depth=8):
+    folder.mkdir(parents=True, exist_ok=True)
+    datasets.write_image(str(folder / name), image, bit_depth)
+
+
+class TestImageFiles:
+    def test_round_trip_8_and_16_bit(self, tmp_path, rng):
+        image = rng.random((9, 11, 3)).astype("float32")
+        for bit_depth, tol in ((8, 0.5 / 255), (16, 0.5 / 65535)):
+            path = tmp_path / f"x{bit_depth}.png"
+            datasets.write_image(str(path), image, bit_depth)
+            info = datasets.read_image_info(str(path))
+            assert info == (9, 11, 3, bit_depth)
+            back, depth = datasets.read_image(str(path))
+            assert depth == bit_depth
+            np.testing.assert_allclose(back, image, atol=tol + 1e-7)
+
+    def test_gray_jpeg_and_non_image(self, tmp_path, rng):
+        _write(tmp_path, "g.jpg", _smooth(rng, 16, 16, 1))
+        assert datasets.read_image_info(str(tmp_path / "g.jpg")) == (
+            16,
+            16,
+            1,
+            8,
+        )
+        (tmp_path / "bad.png").write_bytes(b"not an image at all")
+        with pytest.raises(ValueError, match="Not a readable image"):
+            datasets.read_image_info(str(tmp_path / "bad.png"))
+        with pytest.raises(FileNotFoundError):
+            datasets.read_image_info(str(tmp_path / "missing.png"))
+
+    def test_write_is_atomic_on_failure(self, tmp_path):
+        with pytest.raises(ValueError, match="Unsupported output"):
+            datasets.write_image(str(tmp_path / "x.tif"), np.zeros((2, 2, 1)))
+        assert os.listdir(tmp_path) == []
+
+
+class TestImageDirectory:
+    def test_random_crops(self, tmp_path, rng):
+        for i in range(5):
+            _write(tmp_path, f"{i}.png", _smooth(rng, 30 + i, 40, 3))
+        ds = datasets.image_directory(
+            str(tmp_path), crop_size=16, batch_size=4, seed=0
+        )
+        shapes = [tuple(b.shape) for b in ds]
+        assert shapes == [(4, 16, 16, 3), (1, 16, 16, 3)]
+        first = np.concatenate([b.numpy() for b in ds])
+        second = np.concatenate([b.numpy() for b in ds])
+        assert not np.array_equal(first, second)  # new crops every epoch
+
+    def test_full_images_mixed_kinds_to_gray(self, tmp_path, rng):
+        _write(tmp_path, "a.png", _smooth(rng, 20, 30, 3))
+        _write(tmp_path, "b.jpg", _smooth(rng, 25, 12, 1))
+        _write(tmp_path, "c.png", _smooth(rng, 7, 9, 1), bit_depth=16)
+        ds = datasets.image_directory(str(tmp_path), channels=1)
+        shapes = [tuple(b.shape) for b in ds]
+        assert shapes == [(1, 20, 30, 1), (1, 25, 12, 1), (1, 7, 9, 1)]
+        with pytest.raises(ValueError, match="different sizes"):
+            datasets.image_directory(str(tmp_path), batch_size=2)
+
+    def test_sixteen_bit_values_are_kept(self, tmp_path, rng):
+        image = rng.random((6, 6, 1)).astype("float32")
+        _write(tmp_path, "x.png", image, bit_depth=16)
+        (batch,) = list(datasets.image_directory(str(tmp_path)))
+        np.testing.assert_allclose(batch[0], image, atol=1e-5)
+
+    def test_names_filter(self, tmp_path, rng):
+        for name in ("a", "b", "c"):
+            _write(tmp_path, f"{name}.png", _smooth(rng, 8, 8, 1))
+        ds = datasets.image_directory(str(tmp_path), names=["a", "c"])
+        assert len(list(ds)) == 2
+        with pytest.raises(ValueError, match="not found.*zz"):
+            datasets.image_directory(str(tmp_path), names=["zz"])
+
+    def test_errors_before_any_work(self, tmp_path, rng):
+        with pytest.raises(FileNotFoundError, match="No such directory"):
+            datasets.image_directory(str(tmp_path / "nope"))
+        with pytest.raises(ValueError, match="No image files"):
+            datasets.image_directory(str(tmp_path))
+        _write(tmp_path, "small.png", _smooth(rng, 8, 8, 1))
+        with pytest.raises(ValueError, match="smaller than.*small.png"):
+            datasets.image_directory(str(tmp_path), crop_size=16)
+        (tmp_path / "broken.png").write_bytes(b"\x89PNG garbage")
+        with pytest.raises(ValueError, match="broken.png"):
+            datasets.image_directory(str(tmp_path))
+        with pytest.raises(ValueError, match="crop_size"):
+            datasets.image_directory(str(tmp_path), crop_size=0)
+        with pytest.raises(ValueError, match="channels"):
+            datasets.image_directory(str(tmp_path), channels=2)
+
+    @pytest.mark.slow
+    def test_memory_stays_bounded(self, tmp_path, rng):
+        """Streams 240 images of 256x256 RGB (189 MB as float32): the
+        resident memory grows by a small fraction of that."""
+        base = _smooth(rng, 256, 256, 3)
+        for i in range(240):
+            _write(tmp_path, f"{i:04d}.png", np.roll(base, i, axis=1))
+        total = 240 * 256 * 256 * 3 * 4
+
+        def rss():
+            with open("/proc/self/statm") as f:
+                return int(f.read().split()[1]) * os.sysconf("SC_PAGE_SIZE")
+
+        ds = datasets.image_directory(
+            str(tmp_path), crop_size=64, batch_size=8, seed=0
+        )
+        iterator = iter(ds)
+        for _ in range(3):  # warm up TensorFlow's pools
+            next(iterator)
+        before = rss()
+        count = 3 + sum(1 for _ in iterator)
+        growth = rss() - before
+        assert count == 30
+        assert growth < 0.2 * total, (growth, total)
+
+
+class TestPairedImageDirectory:
+    def test_pairs_match_by_stem_and_crop_together(self, tmp_path, rng):
+        for i in range(4):
+            image = _smooth(rng, 32, 40, 3)
+            _write(tmp_path / "clean", f"{i:02d}.png", image)
+            # Same content, other extension: the crops must coincide.
+            _write(tmp_path / "noisy", f"{i:02d}.png", image)
+        ds = datasets.paired_image_directory(
+            str(tmp_path / "noisy"),
+            str(tmp_path / "clean"),
+            crop_size=(12, 20),
+            batch_size=3,
+            crops_per_image=2,
+            seed=1,
+        )
+        count = 0
+        for noisy, clean in ds:
+            assert noisy.shape[1:] == (12, 20, 3)
+            np.testing.assert_array_equal(noisy, clean)
+            count += len(noisy)
+        assert count == 8
+
+    def test_full_pairs_in_name_order(self, tmp_path, rng):
+        for name in ("b", "a"):
+            _write(tmp_path / "clean", f"{name}.png", _smooth(rng, 9, 10, 1))
+            _write(tmp_path / "noisy", f"{name}.jpg", _smooth(rng, 9, 10, 1))
+        pairs = list(
+            datasets.paired_image_directory(
+                str(tmp_path / "noisy"), str(tmp_path / "clean")
+            )
+        )
+        assert len(pairs) == 2
+        expected, _ = datasets.read_image(str(tmp_path / "clean" / "a.png"))
+        np.testing.assert_allclose(pairs[0][1][0], expected)
+
+    def test_unmatched_names_are_listed(self, tmp_path, rng):
+        for name in ("a", "b", "c"):
+            _write(tmp_path / "clean", f"{name}.png", _smooth(rng, 8, 8, 1))
+        for name in ("a", "x"):
+            _write(tmp_path / "noisy", f"{name}.png", _smooth(rng, 8, 8, 1))
+        with pytest.raises(ValueError, match="Unmatched") as info:
+            datasets.paired_image_directory(
+                str(tmp_path / "noisy"), str(tmp_path / "clean")
+            )
+        message = str(info.value)
+        assert "1 in" in message and "x" in message
+        assert "2 in" in message and "b, c" in message
+
+    def test_size_mismatch(self, tmp_path, rng):
+        _write(tmp_path / "clean", "a.png", _smooth(rng, 8, 8, 1))
+        _write(tmp_path / "noisy", "a.png", _smooth(rng, 8, 9, 1))
+        with pytest.raises(ValueError, match="different sizes: a.png 8x9"):
+            datasets.paired_image_directory(
+                str(tmp_path / "noisy"), str(tmp_path / "clean")
+            )
