@@ -1,0 +1,193 @@
+import json
+import os
+
+import keras
+import numpy as np
+import pytest
+
+from keras_denoise import evaluation
+from keras_denoise import layers
+
+
+def _identity_model(channels=1, name="identity"):
+    inputs = keras.Input((None, None, channels))
+    return keras.Model(inputs, keras.layers.Identity()(inputs), name=name)
+
+
+class TestImageMetrics:
+    def test_against_numpy_and_scikit_image(self, rng):
+        from skimage.metrics import peak_signal_noise_ratio
+        from skimage.metrics import structural_similarity
+
+        clean = rng.random((3, 24, 20, 2)).astype("float32")
+        noisy = np.clip(clean + rng.normal(0, 0.1, clean.shape), 0, 1)
+        figures = evaluation.image_metrics(clean, noisy)
+        mse = ((clean.astype("float64") - noisy) ** 2).mean(axis=(1, 2, 3))
+        assert figures["mse"] == pytest.approx(mse.mean(), rel=1e-9)
+        assert figures["psnr"] == pytest.approx(
+            np.mean(10 * np.log10(1.0 / mse)), rel=1e-9
+        )
+        psnr = [
+            peak_signal_noise_ratio(a, b, data_range=1.0)
+            for a, b in zip(clean, noisy, strict=True)
+        ]
+        assert figures["psnr"] == pytest.approx(np.mean(psnr), rel=1e-6)
+        ssim = [
+            structural_similarity(
+                a,
+                b,
+                data_range=1.0,
+                channel_axis=-1,
+                gaussian_weights=True,
+                sigma=1.5,
+                use_sample_covariance=False,
+            )
+            for a, b in zip(clean, noisy, strict=True)
+        ]
+        assert figures["ssim"] == pytest.approx(np.mean(ssim), abs=1e-6)
+
+    def test_identical_images(self, rng):
+        clean = rng.random((2, 8, 8, 1)).astype("float32")
+        figures = evaluation.image_metrics(clean, clean)
+        assert figures == {"psnr": None, "ssim": pytest.approx(1.0), "mse": 0}
+
+    def test_shape_mismatch(self):
+        with pytest.raises(ValueError, match="same shape"):
+            evaluation.image_metrics(np.zeros((1, 4, 4, 1)), np.zeros((1, 4)))
+
+
+class TestEvaluateCorruptions:
+    def test_identity_model_reproduces_input_figures(self, rng, tmp_path):
+        images = rng.random((4, 16, 16, 1)).astype("float32")
+        report = evaluation.evaluate_corruptions(
+            _identity_model(), images, examples_dir=str(tmp_path)
+        )
+        assert list(report) == [
+            "gaussian",
+            "salt_and_pepper",
+            "blur",
+            "noise+blur",
+            "clean",
+        ]
+        for name in report:
+            assert report[name]["input"] == report[name]["output"]
+        assert report.psnr_gain("gaussian") == pytest.approx(0.0)
+        assert report["clean"]["input"]["psnr"] is None
+        # The gaussian row matches a numpy reference of sigma 25/255.
+        assert report["gaussian"]["input"]["mse"] < (25 / 255) ** 2
+        assert report["gaussian"]["input"]["mse"] > 0.5 * (25 / 255) ** 2
+        names = ("gaussian", "salt_and_pepper", "blur", "noise_blur", "clean")
+        assert sorted(os.listdir(tmp_path)) == sorted(
+            f"examples_{n}.png" for n in names
+        )
+        assert report.examples["noise+blur"] == "examples_noise_blur.png"
+
+    def test_numbers_match_numpy_reference(self, rng):
+        images = rng.random((5, 12, 12, 1)).astype("float32")
+        noise = layers.AdditiveGaussianNoise(0.1, seed=4)
+        expected_noisy = keras.ops.convert_to_numpy(noise.corrupt(images))
+        # A "model" that halves the error: output = (noisy + clean) / 2
+        # cannot be built without the clean images, so use a scaled
+        # identity and compare with the same numpy computation.
+        inputs = keras.Input((12, 12, 1))
+        model = keras.Model(inputs, keras.layers.Rescaling(0.5)(inputs))
+        report = evaluation.evaluate_corruptions(
+            model,
+            images,
+            {"g": layers.AdditiveGaussianNoise(0.1, seed=4)},
+            baselines={"zero": lambda batch: np.zeros_like(batch)},
+        )
+        out = 0.5 * expected_noisy
+        mse_out = ((images - out) ** 2).mean(axis=(1, 2, 3))
+        row = report["g"]
+        assert row["output"]["mse"] == pytest.approx(mse_out.mean(), rel=1e-5)
+        assert row["output"]["psnr"] == pytest.approx(
+            np.mean(-10 * np.log10(mse_out)), rel=1e-5
+        )
+        mse_zero = (images**2).mean(axis=(1, 2, 3)).mean()
+        assert row["baselines"]["zero"]["mse"] == pytest.approx(mse_zero)
+
+    def test_dual_output_model_uses_denoised(self, rng):
+        inputs = keras.Input((8, 8, 1))
+        denoised = keras.layers.Identity(name="denoised")(inputs)
+        label = keras.layers.Dense(3, name="label")(
+            keras.layers.Flatten()(inputs)
+        )
+        model = keras.Model(inputs, {"label": label, "denoised": denoised})
+        images = rng.random((3, 8, 8, 1)).astype("float32")
+        report = evaluation.evaluate_corruptions(model, images, {"clean": None})
+        assert report["clean"]["output"]["psnr"] is None
+
+    def test_precomputed_corrupted_arrays(self, rng):
+        images = rng.random((3, 8, 8, 1)).astype("float32")
+        noisy = images + 0.1
+        report = evaluation.evaluate_corruptions(
+            _identity_model(), images, {"real": noisy}
+        )
+        assert report["real"]["input"]["mse"] == pytest.approx(0.01, rel=1e-4)
+        with pytest.raises(ValueError, match="shape of `images`"):
+            evaluation.evaluate_corruptions(
+                _identity_model(), images, {"real": noisy[:2]}
+            )
+
+    @pytest.mark.parametrize(
+        "images, corruptions, error, match",
+        [
+            (np.zeros((2, 4, 4, 1), "uint8"), None, TypeError, "floating"),
+            (np.zeros((4, 4, 1), "float32"), None, ValueError, "non-empty"),
+            (np.zeros((2, 4, 4, 1), "float32"), {}, ValueError, "non-empty"),
+            (np.zeros((2, 4, 4, 1), "float32"), {"x": 1}, TypeError, "'x'"),
+        ],
+    )
+    def test_invalid_arguments(self, images, corruptions, error, match):
+        with pytest.raises(error, match=match):
+            evaluation.evaluate_corruptions(
+                _identity_model(), images, corruptions
+            )
+
+
+class TestCorruptionReport:
+    def _report(self):
+        return evaluation.CorruptionReport(
+            {
+                "gaussian": {
+                    "input": {"psnr": 20.0, "ssim": 0.5, "mse": 0.01},
+                    "output": {"psnr": 28.5, "ssim": 0.8, "mse": 0.0014},
+                    "baselines": {
+                        "tv": {"psnr": 27.0, "ssim": 0.7, "mse": 0.002}
+                    },
+                },
+                "clean": {
+                    "input": {"psnr": None, "ssim": 1.0, "mse": 0.0},
+                    "output": {"psnr": 40.0, "ssim": 0.99, "mse": 1e-4},
+                },
+            },
+            num_images=7,
+        )
+
+    def test_table(self):
+        table = self._report().to_table()
+        lines = table.splitlines()
+        assert lines[0].split()[:3] == ["corruption", "PSNR", "in"]
+        assert "+8.50" in lines[2] and "27.00" in lines[2]
+        assert lines[3].split()[1] == "inf"
+        assert "(7 images" in lines[-1]
+        assert str(self._report()) == table
+
+    def test_json_round_trip_and_atomic_save(self, tmp_path):
+        report = self._report()
+        path = tmp_path / "m.json"
+        report.save(str(path))
+        data = json.loads(path.read_text())
+        assert data["corruptions"]["gaussian"]["psnr_gain"] == 8.5
+        assert data["corruptions"]["clean"]["input"]["psnr"] is None
+        again = evaluation.CorruptionReport.from_dict(data)
+        assert again.to_dict() == report.to_dict()
+        assert os.listdir(tmp_path) == ["m.json"]
+
+    def test_save_failure_leaves_nothing(self, tmp_path):
+        report = self._report()
+        report.results["gaussian"]["input"]["psnr"] = float("nan")
+        with pytest.raises(ValueError):
+            report.save(str(tmp_path / "m.json"))
+        assert os.listdir(tmp_path) == []

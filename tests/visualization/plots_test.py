@@ -1,0 +1,123 @@
+import os
+
+import numpy as np
+import pytest
+from PIL import Image
+
+from keras_denoise import visualization
+
+
+class TestImageGrid:
+    def test_layout_and_pixels(self, rng):
+        a = rng.random((3, 5, 4, 1)).astype("float32")
+        b = rng.random((2, 5, 4, 3)).astype("float32")
+        grid = visualization.image_grid([a, b], padding=1)
+        assert grid.shape == (1 + 2 * 6, 1 + 3 * 5, 3)
+        assert grid.dtype == np.uint8
+        # First image of the first row, gray repeated on 3 channels.
+        expected = np.round(a[0, ..., 0] * 255).astype("uint8")
+        np.testing.assert_array_equal(grid[1:6, 1:5, 0], expected)
+        np.testing.assert_array_equal(grid[1:6, 1:5, 2], expected)
+        # Second row, second image.
+        expected = np.round(b[1] * 255).astype("uint8")
+        np.testing.assert_array_equal(grid[7:12, 6:10], expected)
+        # Padding and the missing third image of row 2 are white.
+        assert (grid[0] == 255).all() and (grid[7:12, 11:15] == 255).all()
+
+    def test_value_range_scale_and_saved_png(self, tmp_path):
+        images = np.full((2, 3, 3, 1), -1.0, "float32")
+        path = tmp_path / "grid.png"
+        grid = visualization.image_grid(
+            [images], path=str(path), value_range=(-1.0, 1.0), scale=2
+        )
+        assert grid.shape == (2 + 6 + 2, 2 + 2 * 8, 3)
+        assert grid[2, 2, 0] == 0
+        np.testing.assert_array_equal(np.asarray(Image.open(path)), grid)
+        assert os.listdir(tmp_path) == ["grid.png"]
+
+    def test_labels_widen_the_grid(self, rng):
+        rows = [rng.random((2, 8, 8, 1))] * 3
+        plain = visualization.image_grid(rows)
+        labelled = visualization.comparison_grid(*rows)
+        assert labelled.shape[0] == plain.shape[0]
+        assert labelled.shape[1] > plain.shape[1]
+        assert (labelled[:, : labelled.shape[1] - plain.shape[1]] < 255).any()
+
+    @pytest.mark.parametrize(
+        "rows, kwargs, error, match",
+        [
+            (np.zeros((2, 4, 4, 1)), {}, TypeError, "list of image batches"),
+            ([], {}, ValueError, "at least one"),
+            ([np.zeros((2, 4, 4, 2))], {}, ValueError, "rows\\[0\\].shape"),
+            (
+                [np.zeros((1, 4, 4, 1)), np.zeros((1, 5, 4, 1))],
+                {},
+                ValueError,
+                "one size",
+            ),
+            (
+                [np.zeros((1, 4, 4, 1))],
+                {"labels": ["a", "b"]},
+                ValueError,
+                "labels",
+            ),
+            ([np.zeros((1, 4, 4, 1))], {"scale": 0}, ValueError, "scale"),
+            ([np.zeros((1, 4, 4, 1))], {"path": "x.jpg"}, ValueError, "png"),
+        ],
+    )
+    def test_invalid(self, rows, kwargs, error, match):
+        with pytest.raises(error, match=match):
+            visualization.image_grid(rows, **kwargs)
+
+
+class TestLatentScatter:
+    def test_points_are_colored_by_label(self, tmp_path):
+        codes = np.array([[0.0, 0.0], [1.0, 1.0]])
+        path = tmp_path / "latent.png"
+        plot = visualization.latent_scatter(
+            codes, labels=[0, 3], path=str(path), size=100
+        )
+        assert plot.shape == (100, 100, 3)
+        # (0, 0) maps to the bottom-left corner, (1, 1) to the top right.
+        assert tuple(plot[80, 20]) == (31, 119, 180)
+        assert tuple(plot[20, 80]) == (214, 39, 40)
+        assert path.exists()
+
+    def test_pca_for_more_dimensions(self, rng):
+        codes = rng.normal(size=(50, 6))
+        plot = visualization.latent_scatter(codes, size=64)
+        assert (plot != 255).any()
+
+    def test_invalid(self):
+        with pytest.raises(ValueError, match="codes"):
+            visualization.latent_scatter(np.zeros(5))
+        with pytest.raises(ValueError, match="one entry per code"):
+            visualization.latent_scatter(np.zeros((5, 2)), labels=[1, 2])
+
+
+class TestHistoryPlot:
+    def test_draws_curves(self, tmp_path):
+        path = tmp_path / "history.png"
+        plot = visualization.history_plot(
+            {"loss": [1.0, 0.5, 0.25], "val_loss": [1.2, 0.8, 0.6]},
+            path=str(path),
+            size=(200, 150),
+        )
+        assert plot.shape == (150, 200, 3)
+        colors = {tuple(p) for p in plot.reshape(-1, 3)}
+        assert (31, 119, 180) in colors and (255, 127, 14) in colors
+        assert path.exists()
+
+    def test_accepts_a_history_object(self):
+        class History:
+            history = {"loss": [3.0, 2.0]}
+
+        assert visualization.history_plot(History()).ndim == 3
+
+    def test_invalid(self):
+        with pytest.raises(ValueError, match="keys"):
+            visualization.history_plot({"loss": [1.0]}, keys=["acc"])
+        with pytest.raises(TypeError, match="History"):
+            visualization.history_plot([1.0, 2.0])
+        with pytest.raises(ValueError, match="no epoch"):
+            visualization.history_plot({"loss": []})
