@@ -1,3 +1,4 @@
+import keras
 import numpy as np
 import pytest
 
@@ -108,3 +109,22 @@ def test_validates_arguments(kwargs, error, match):
 def test_undefined_size_needs_fully_convolutional_model():
     with pytest.raises(ValueError, match="defined height and width"):
         conv_autoencoder((None, None, 1), downsampling="none", latent_dim=4)
+
+
+@pytest.mark.slow
+def test_denoises_noisy_digits(digits16, noisy_test_digits, psnr):
+    # Noise sigma=0.3 injected by the model's own corruption layer during
+    # fit; held-out digits corrupted with the same noise (other seed).
+    (x, _), _ = digits16
+    noisy, clean, _ = noisy_test_digits
+    keras.utils.set_random_seed(0)
+    model = conv_autoencoder(
+        (16, 16, 1),
+        filters=(16, 32),
+        corruption=AdditiveGaussianNoise(0.3, seed=1),
+    )
+    model.compile(keras.optimizers.Adam(3e-3), loss="binary_crossentropy")
+    model.fit(x, x, epochs=10, batch_size=32, verbose=0)
+    gain = psnr(clean, model.predict(noisy, verbose=0)) - psnr(clean, noisy)
+    # Measured: noisy 12.7 dB, denoised 21.4 dB, gain 8.6 dB.
+    assert gain > 6.0

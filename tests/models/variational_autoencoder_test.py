@@ -131,3 +131,43 @@ def test_validates_arguments(kwargs, error, match):
     kwargs = {"input_shape": (8, 8, 1), **kwargs}
     with pytest.raises(error, match=match):
         variational_autoencoder(**kwargs)
+
+
+@pytest.mark.slow
+def test_learns_to_generate_digits(digits16):
+    (x, y), _ = digits16
+    keras.utils.set_random_seed(0)
+    model = variational_autoencoder(
+        (16, 16, 1),
+        latent_dim=2,
+        filters=(16, 32),
+        hidden_units=(64,),
+        corruption=AdditiveGaussianNoise(0.3, seed=1),
+        seed=1,
+    )
+    model.compile(keras.optimizers.Adam(3e-3))
+    history = model.fit(x, epochs=12, batch_size=32, verbose=0).history
+    # Measured: loss 139 -> 102, KL grows from ~0 to ~3.4 nats.
+    assert history["loss"][-1] < 0.8 * history["loss"][0]
+    assert history["kl_loss"][-1] > 0.5
+
+    samples = model.get_layer("decoder").predict(
+        keras.random.normal((300, 2), seed=5), verbose=0
+    )
+    class_means = np.stack([x[y == k].mean(axis=0) for k in range(10)])
+
+    def nearest_mean(images):
+        distances = np.sum(
+            (images[:, None] - class_means[None]) ** 2, axis=(2, 3, 4)
+        )
+        return distances.min(axis=1), distances.argmin(axis=1)
+
+    sample_distance, sample_class = nearest_mean(samples)
+    flat_distance, _ = nearest_mean(np.full_like(samples, x.mean()))
+    # Measured: samples 2.7 from the nearest digit mean (held-out digits:
+    # 7.9, flat gray images: 20.0, uniform noise: 50), 8 of the 10 digits
+    # each nearest to 25-60 of the 300 samples; mean intensity 0.30 (0.31).
+    assert np.mean(sample_distance) < 0.4 * np.mean(flat_distance)
+    counts = np.bincount(sample_class, minlength=10)
+    assert np.sum(counts >= 10) >= 6
+    assert abs(samples.mean() - x.mean()) < 0.05
