@@ -34,6 +34,7 @@ _INVERSION_STEPS = 32
 # rates (88% at 5000): after 12 rounds a value is still undecided with
 # probability below 6e-8, and only those few use the normal approximation.
 _REJECTION_ROUNDS = 12
+_ROUNDS_PER_DRAW = 3
 # Inversion stops once the next probability is negligible; this keeps
 # float32 rounding of the cumulative sum from producing huge outliers.
 _NEGLIGIBLE_PROBABILITY = 1e-10
@@ -134,9 +135,19 @@ def _sample_by_transformed_rejection(rate, seed_generator):
 
     result = ops.zeros_like(rate)
     done = ops.zeros(shape, dtype="bool")
-    for _ in range(_REJECTION_ROUNDS):
-        u = keras.random.uniform(shape, dtype=dtype, seed=seed_generator) - 0.5
-        v = keras.random.uniform(shape, dtype=dtype, seed=seed_generator)
+    for round_index in range(_REJECTION_ROUNDS):
+        block_index = round_index % _ROUNDS_PER_DRAW
+        if block_index == 0:
+            # One random draw per block of rounds: each draw is expanded
+            # into a sizeable generator by XLA, so fewer draws compile
+            # much faster, at the cost of a few input-sized buffers.
+            uniforms = keras.random.uniform(
+                (2 * _ROUNDS_PER_DRAW,) + tuple(shape),
+                dtype=dtype,
+                seed=seed_generator,
+            )
+        u = uniforms[2 * block_index] - 0.5
+        v = uniforms[2 * block_index + 1]
         # `us` is 0 only when the uniform draw is exactly 0; keep it finite.
         us = ops.maximum(0.5 - ops.abs(u), 1e-7)
         count = ops.floor((2.0 * a / us + b) * u + rate + 0.43)
