@@ -151,12 +151,16 @@ def _tiled(model, image, size, margin, batch_size, predict_images, np):
     height, width = image.shape[:2]
     step = size - 2 * margin
     if margin and height <= size and width <= size:
-        # Small image, fully convolutional model: one pass, padded to a
-        # multiple of 16 so strided models get whole feature maps.
-        pad_h, pad_w = (-height) % 16, (-width) % 16
-        padded = np.pad(image, ((0, pad_h), (0, pad_w), (0, 0)), "symmetric")
+        # Small image, fully convolutional model: one pass. Mirror the
+        # borders as the tiles do, and pad to a multiple of 16 so strided
+        # models get whole feature maps.
+        pad_h = margin + (-(height + 2 * margin)) % 16
+        pad_w = margin + (-(width + 2 * margin)) % 16
+        padded = np.pad(
+            image, ((margin, pad_h), (margin, pad_w), (0, 0)), "symmetric"
+        )
         out = predict_images(model, padded[None], batch_size)[0]
-        return out[:height, :width]
+        return out[margin : margin + height, margin : margin + width]
     rows = max(1, -(-height // step))
     cols = max(1, -(-width // step))
     pad_h = rows * step - height + 2 * margin

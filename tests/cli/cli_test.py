@@ -1,0 +1,401 @@
+import json
+import os
+import subprocess
+import sys
+
+import numpy as np
+import pytest
+
+from keras_denoise import datasets
+from keras_denoise.cli import main
+
+TINY = [
+    "--epochs",
+    "1",
+    "--depth",
+    "2",
+    "--filters",
+    "4",
+    "--patches-per-image",
+    "2",
+    "--eval-images",
+    "1",
+    "--verbose",
+    "0",
+]
+
+
+def _error_line(capsys):
+    err = capsys.readouterr().err.strip().splitlines()
+    assert len(err) == 1, err
+    assert err[0].startswith("keras-denoise: error: ")
+    assert "Traceback" not in err[0]
+    return err[0]
+
+
+@pytest.fixture(scope="module")
+def trained(tmp_path_factory):
+    """A tiny residual denoiser trained once by `keras-denoise train`."""
+    out = tmp_path_factory.mktemp("run")
+    assert main(["train", "--output", str(out), *TINY]) == 0
+    return out
+
+
+class TestHelp:
+    @pytest.mark.parametrize(
+        "command", [[], ["train"], ["denoise"], ["evaluate"], ["sample"]]
+    )
+    def test_help(self, command, capsys):
+        assert main([*command, "--help"]) == 0
+        out = capsys.readouterr().out
+        assert out.startswith("usage: keras-denoise")
+
+    def test_no_command_is_a_usage_error(self, capsys):
+        assert main([]) == 2
+        assert "required" in _error_line(capsys)
+
+
+class TestTrain:
+    def test_default_outputs(self, trained):
+        names = sorted(os.listdir(trained))
+        assert names == [
+            "examples_clean.png",
+            "examples_gaussian_15.png",
+            "examples_gaussian_25.png",
+            "examples_gaussian_50.png",
+            "history.png",
+            "metrics.json",
+            "model.keras",
+        ]
+        metrics = json.loads((trained / "metrics.json").read_text())
+        rows = metrics["corruptions"]
+        assert list(rows) == [
+            "gaussian:15",
+            "gaussian:25",
+            "gaussian:50",
+            "clean",
+        ]
+        # The noisy inputs at sigma 15/25/50 on [0, 1] images: PSNR close
+        # to 20 log10(255 / sigma), a little higher because of clipping.
+        for sigma in (15, 25, 50):
+            psnr = rows[f"gaussian:{sigma}"]["input"]["psnr"]
+            expected = 20 * np.log10(255 / sigma)
+            assert expected - 0.2 < psnr < expected + 1.5
+            assert "tv" in rows[f"gaussian:{sigma}"]["baselines"]
+        assert metrics["model"] == "residual_denoiser"
+        assert metrics["num_images"] == 3
+
+    def test_digits_dual_output_model(self, tmp_path, capsys):
+        out = tmp_path / "dual"
+        code = main(
+            [
+                "train",
+                "--model",
+                "denoise_classifier",
+                "--data",
+                "digits",
+                "--noise",
+                "gaussian:30,saltpepper:0.05",
+                "--output",
+                str(out),
+                "--epochs",
+                "1",
+                "--eval-images",
+                "1",
+                "--verbose",
+                "0",
+            ]
+        )
+        assert code == 0
+        rows = json.loads((out / "metrics.json").read_text())["corruptions"]
+        assert list(rows) == ["gaussian:30", "saltpepper:0.05", "clean"]
+        assert (
+            "label_accuracy"
+            in json.loads((out / "metrics.json").read_text())["history"]
+        )
+
+    def test_directory_and_pairs(self, tmp_path, rng):
+        for i in range(10):
+            image = rng.random((20, 24, 3)).astype("float32")
+            datasets.write_image(str(tmp_path / "clean" / f"{i}.png"), image)
+            datasets.write_image(
+                str(tmp_path / "noisy" / f"{i}.png"),
+                np.clip(image + 0.1, 0, 1),
+            )
+        args = [*TINY, "--patch-size", "16", "--batch-size", "4"]
+        out = tmp_path / "dir"
+        assert (
+            main(
+                [
+                    "train",
+                    "--data",
+                    str(tmp_path / "clean"),
+                    "--output",
+                    str(out),
+                    *args,
+                ]
+            )
+            == 0
+        )
+        assert (out / "model.keras").exists()
+        out = tmp_path / "pairs"
+        spec = f"{tmp_path / 'noisy'}:{tmp_path / 'clean'}"
+        assert main(["train", "--data", spec, "--output", str(out), *args]) == 0
+        rows = json.loads((out / "metrics.json").read_text())["corruptions"]
+        assert list(rows) == ["paired", "clean"]
+        # E[(min(x + 0.1, 1) - x)^2] for x ~ U(0, 1) = 0.009 + 0.001 / 3.
+        assert rows["paired"]["input"]["mse"] == pytest.approx(
+            0.009 + 0.001 / 3, rel=0.15
+        )
+
+
+class TestDenoise:
+    def test_files_and_directories_keep_names_and_depth(
+        self, trained, tmp_path, rng
+    ):
+        folder = tmp_path / "in"
+        gray16 = rng.random((30, 41, 1)).astype("float32")
+        datasets.write_image(str(folder / "gray16.png"), gray16, 16)
+        datasets.write_image(str(folder / "rgb.jpg"), rng.random((17, 9, 3)))
+        single = tmp_path / "rgba.png"
+        datasets.write_image(str(single), rng.random((12, 300, 4)))
+        out = tmp_path / "out"
+        code = main(
+            [
+                "denoise",
+                str(folder),
+                str(single),
+                "--model",
+                str(trained / "model.keras"),
+                "--output",
+                str(out),
+            ]
+        )
+        assert code == 0
+        assert sorted(os.listdir(out)) == ["gray16.png", "rgb.jpg", "rgba.png"]
+        assert datasets.read_image_info(str(out / "gray16.png")) == (
+            30,
+            41,
+            1,
+            16,
+        )
+        assert datasets.read_image_info(str(out / "rgb.jpg"))[:3] == (17, 9, 3)
+        rgba, _ = datasets.read_image(str(out / "rgba.png"))
+        original, _ = datasets.read_image(str(single))
+        assert rgba.shape == (12, 300, 4)
+        np.testing.assert_array_equal(rgba[..., 3], original[..., 3])
+
+    def test_tiling_matches_a_single_pass(self, trained, rng):
+        import keras
+
+        from keras_denoise.cli._runtime import denoise_array
+
+        model = keras.saving.load_model(str(trained / "model.keras"))
+        image = rng.random((50, 70, 1)).astype("float32")
+        whole = denoise_array(model, image, tile=256)
+        tiled = denoise_array(model, image, tile=40)
+        # depth 2 sees 2 pixels around each output: a 16-pixel margin makes
+        # the tiles exact.
+        np.testing.assert_allclose(tiled, whole, atol=1e-5)
+
+
+class TestEvaluate:
+    def test_prints_table(self, trained, capsys):
+        code = main(
+            [
+                "evaluate",
+                "--model",
+                str(trained / "model.keras"),
+                "--noise",
+                "gaussian:25,blur:1",
+                "--eval-images",
+                "1",
+            ]
+        )
+        assert code == 0
+        out = capsys.readouterr().out.splitlines()
+        assert out[0].split()[:4] == ["corruption", "PSNR", "in", "PSNR"]
+        assert [line.split()[0] for line in out[2:5]] == [
+            "gaussian:25",
+            "blur:1",
+            "clean",
+        ]
+
+
+class TestSample:
+    def test_vae_grid(self, tmp_path):
+        run = tmp_path / "vae"
+        code = main(
+            [
+                "train",
+                "--model",
+                "variational_autoencoder",
+                "--data",
+                "digits",
+                "--noise",
+                "gaussian:20",
+                "--epochs",
+                "1",
+                "--eval-images",
+                "1",
+                "--output",
+                str(run),
+                "--verbose",
+                "0",
+            ]
+        )
+        assert code == 0
+        grid = tmp_path / "samples.png"
+        code = main(
+            [
+                "sample",
+                "--model",
+                str(run / "model.keras"),
+                "--n",
+                "5",
+                "--output",
+                str(grid),
+            ]
+        )
+        assert code == 0
+        from PIL import Image
+
+        # 5 samples of 16x16 digits scaled 6x: 3 columns, 2 rows.
+        width, height = Image.open(grid).size
+        assert (width, height) == (2 + 3 * 98, 2 + 2 * 98)
+
+
+class TestErrors:
+    def _run(self, argv, capsys, tmp_path, code=1):
+        before = set(os.listdir(tmp_path))
+        assert main(argv) == code
+        assert set(os.listdir(tmp_path)) == before  # nothing written
+        return _error_line(capsys)
+
+    def test_missing_input(self, trained, tmp_path, capsys):
+        line = self._run(
+            [
+                "denoise",
+                str(tmp_path / "nope.png"),
+                "--model",
+                str(trained / "model.keras"),
+                "--output",
+                str(tmp_path / "out"),
+            ],
+            capsys,
+            tmp_path,
+        )
+        assert "input not found" in line
+
+    def test_non_image_input(self, trained, tmp_path, capsys):
+        (tmp_path / "fake.png").write_bytes(b"hello")
+        line = self._run(
+            [
+                "denoise",
+                str(tmp_path / "fake.png"),
+                "--model",
+                str(trained / "model.keras"),
+                "--output",
+                str(tmp_path / "out"),
+            ],
+            capsys,
+            tmp_path,
+        )
+        assert "Not a readable image file" in line and "fake.png" in line
+
+    def test_corrupt_and_wrong_model_files(self, trained, tmp_path, capsys):
+        image = tmp_path / "a.png"
+        datasets.write_image(str(image), np.zeros((8, 8, 1)))
+        bad = tmp_path / "bad.keras"
+        bad.write_bytes(b"garbage")
+        truncated = tmp_path / "truncated.keras"
+        data = (trained / "model.keras").read_bytes()
+        truncated.write_bytes(data[: len(data) // 2])
+        out = str(tmp_path / "out")
+        for model, message in (
+            (bad, "not a Keras model file"),
+            (truncated, "not a Keras model file"),
+            (tmp_path / "none.keras", "model file not found"),
+        ):
+            line = self._run(
+                ["denoise", str(image), "--model", str(model), "--output", out],
+                capsys,
+                tmp_path,
+            )
+            assert message in line
+        line = self._run(
+            [
+                "sample",
+                "--model",
+                str(trained / "model.keras"),
+                "--output",
+                str(tmp_path / "s.png"),
+            ],
+            capsys,
+            tmp_path,
+        )
+        assert "no 'decoder' sub-model" in line
+
+    @pytest.mark.parametrize(
+        "argv, message",
+        [
+            (["--noise", "gaussian"], "needs a severity"),
+            (["--noise", "laplace:3"], "unknown noise kind"),
+            (["--noise", "gaussian:50-10"], "min > max"),
+            (["--noise", "saltpepper:2"], "must be in [0, 1]"),
+            (["--noise", "blur:abc"], "bad number"),
+            (["--data", "imagenet"], "unknown data"),
+            (["--data", "/no/such:/dirs"], "data directory not found"),
+        ],
+    )
+    def test_bad_specs_fail_before_training(
+        self, argv, message, tmp_path, capsys
+    ):
+        out = tmp_path / "run"
+        line = self._run(
+            ["train", "--output", str(out), *argv], capsys, tmp_path
+        )
+        assert message in line
+
+    def test_usage_errors_exit_2(self, tmp_path, capsys):
+        line = self._run(
+            ["train", "--model", "resnet", "--output", str(tmp_path / "x")],
+            capsys,
+            tmp_path,
+            code=2,
+        )
+        assert "invalid choice: 'resnet'" in line
+        line = self._run(["train", "--epochs", "0"], capsys, tmp_path, code=2)
+        assert "must be at least 1" in line
+
+    def test_output_is_a_file(self, tmp_path, capsys):
+        (tmp_path / "taken").write_text("x")
+        line = self._run(
+            ["train", "--output", str(tmp_path / "taken")], capsys, tmp_path
+        )
+        assert "not a directory" in line
+
+    def test_subprocess_one_line_no_traceback(self, tmp_path):
+        env = dict(os.environ, KERAS_BACKEND="tensorflow")
+        result = subprocess.run(
+            [
+                sys.executable,
+                "-m",
+                "keras_denoise.cli",
+                "denoise",
+                str(tmp_path / "missing.png"),
+                "--model",
+                str(tmp_path / "m.keras"),
+                "--output",
+                str(tmp_path / "out"),
+            ],
+            capture_output=True,
+            text=True,
+            env=env,
+            timeout=120,
+        )
+        assert result.returncode == 1
+        assert result.stderr.strip().splitlines() == [
+            f"keras-denoise: error: input not found: {tmp_path}/missing.png"
+        ]
+        assert not (tmp_path / "out").exists()
