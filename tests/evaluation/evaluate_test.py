@@ -191,3 +191,16 @@ class TestCorruptionReport:
         with pytest.raises(ValueError):
             report.save(str(tmp_path / "m.json"))
         assert os.listdir(tmp_path) == []
+
+
+def test_agrees_with_keras_denoise_metrics(rng):
+    from keras_denoise import metrics
+
+    clean = rng.random((3, 24, 20, 2)).astype("float32")
+    noisy = np.clip(clean + rng.normal(0, 0.1, clean.shape), 0, 1)
+    noisy = noisy.astype("float32")
+    figures = evaluation.image_metrics(clean, noisy)
+    psnr = keras.ops.convert_to_numpy(metrics.psnr(clean, noisy))
+    ssim = keras.ops.convert_to_numpy(metrics.ssim(clean, noisy))
+    assert figures["psnr"] == pytest.approx(float(np.mean(psnr)), abs=1e-3)
+    assert figures["ssim"] == pytest.approx(float(np.mean(ssim)), abs=1e-4)
