@@ -154,3 +154,16 @@ class TestBlur:
         np.testing.assert_allclose(
             to_numpy(outputs).astype("float32"), expected, atol=2e-3
         )
+
+    def test_unknown_image_size_matches_known_size(self):
+        # Unknown height and width take the `ops.pad(mode="reflect")` path.
+        import tensorflow as tf
+
+        x = images((2, 9, 7, 3))
+        layer = GaussianBlur((0.5, 2.0), seed=3)
+        expected = blur(GaussianBlur((0.5, 2.0), seed=3), x)
+        compiled = tf.function(
+            lambda batch: layer(batch, training=True),
+            input_signature=[tf.TensorSpec((None, None, None, 3))],
+        )
+        np.testing.assert_allclose(compiled(x).numpy(), expected, atol=1e-6)
