@@ -83,7 +83,15 @@ def vae(latent_dim=2):
     )
 
 
-VAE_KWARGS = {}
+VAE_KWARGS = {"filters": (4, 8), "hidden_units": (8,)}
+
+
+def vae_optimizer():
+    """Plain SGD: Adam would turn float-level differences of near-zero
+    gradients into full-size steps, and the weights could not be compared."""
+    import keras
+
+    return keras.optimizers.SGD(1e-4)
 
 
 def dual_output():

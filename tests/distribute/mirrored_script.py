@@ -70,7 +70,7 @@ def _dual_compile():
 
 
 def _vae_compile():
-    return {"optimizer": keras.optimizers.Adam(1e-3)}
+    return {"optimizer": _common.vae_optimizer()}
 
 
 def _backbone():

@@ -1,0 +1,194 @@
+"""`tf.distribute.MultiWorkerMirroredStrategy` with two worker processes.
+
+Two processes of `multi_worker_script.py` form a cluster on 127.0.0.1
+(`TF_CONFIG`, ports picked free at run time); a third process trains the
+same models with the default strategy. The workers must end with the
+reference's losses and weights, and only the chief (worker 0) may write the
+callbacks' files.
+"""
+
+import json
+import os
+import socket
+import subprocess
+import sys
+
+import numpy as np
+import pytest
+
+pytestmark = pytest.mark.slow
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+SCRIPT = os.path.join(HERE, "multi_worker_script.py")
+TIMEOUT = 300
+
+
+def _free_ports(count):
+    sockets = []
+    try:
+        for _ in range(count):
+            sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+            sock.bind(("127.0.0.1", 0))
+            sockets.append(sock)
+        return [sock.getsockname()[1] for sock in sockets]
+    finally:
+        for sock in sockets:
+            sock.close()
+
+
+def _env(tf_config=None):
+    env = dict(os.environ)
+    env.pop("TF_CONFIG", None)
+    if tf_config is not None:
+        env["TF_CONFIG"] = json.dumps(tf_config)
+    env["KERAS_BACKEND"] = "tensorflow"
+    env["TF_CPP_MIN_LOG_LEVEL"] = "2"
+    return env
+
+
+@pytest.fixture(scope="module")
+def runs(tmp_path_factory):
+    root = tmp_path_factory.mktemp("multi_worker")
+    workers = [f"127.0.0.1:{port}" for port in _free_ports(2)]
+    configs = {
+        f"worker{i}": {
+            "cluster": {"worker": workers},
+            "task": {"type": "worker", "index": i},
+        }
+        for i in range(2)
+    }
+    configs["single"] = None
+    processes = {
+        name: subprocess.Popen(
+            [sys.executable, SCRIPT, str(root / name)],
+            env=_env(config),
+            stdout=subprocess.DEVNULL,
+            stderr=open(root / f"{name}.log", "w"),  # noqa: SIM115
+        )
+        for name, config in configs.items()
+    }
+    try:
+        for name, process in processes.items():
+            code = process.wait(timeout=TIMEOUT)
+            log = (root / f"{name}.log").read_text()[-4000:]
+            assert code == 0, f"{name} exited with {code}:\n{log}"
+    finally:
+        for process in processes.values():
+            if process.poll() is None:
+                process.kill()
+                process.wait()
+    return {
+        name: {
+            "dir": root / name,
+            "result": json.loads((root / name / "result.json").read_text()),
+            "weights": dict(np.load(root / name / "weights.npz")),
+        }
+        for name in configs
+    }
+
+
+def test_cluster_of_two_replicas(runs):
+    assert runs["worker0"]["result"]["replicas"] == 2
+    assert runs["worker1"]["result"]["replicas"] == 2
+    assert runs["single"]["result"]["replicas"] == 1
+
+
+VAE_TERMS = ("reconstruction_loss", "kl_loss")
+
+VAE_TERMS_UNDER_MULTI_WORKER = pytest.mark.xfail(
+    strict=True,
+    reason=(
+        "VariationalLossLayer keeps its running sums in ON_WRITE variables "
+        "with aggregation='sum' updated by assign_add inside call(); under "
+        "MultiWorkerMirroredStrategy sample_count grows by 12 per global "
+        "batch of 8 (24 instead of 16 per epoch here), so the logged terms "
+        "are off (loss and training are right). Fix in the layer: "
+        "keras.Variable(..., aggregation='sum', synchronization='on_read')."
+    ),
+)
+
+
+def _compare(runs, model, names):
+    reference = runs["single"]["result"][model]
+    for worker in ("worker0", "worker1"):
+        history = runs[worker]["result"][model]
+        assert sorted(history) == sorted(reference)
+        for name in names:
+            np.testing.assert_allclose(
+                history[name], reference[name], rtol=1e-3, err_msg=name
+            )
+
+
+def test_dual_output_same_losses_as_one_process(runs):
+    reference = runs["single"]["result"]["dual"]
+    assert {"loss", "denoised_loss", "label_loss"} <= set(reference)
+    _compare(runs, "dual", list(reference))
+
+
+def test_vae_same_loss_and_kl_weight_as_one_process(runs):
+    _compare(runs, "vae", ["loss", "kl_weight"])
+    assert runs["worker0"]["result"]["vae"]["kl_weight"] == [0.0, 0.5, 1.0]
+
+
+@VAE_TERMS_UNDER_MULTI_WORKER
+def test_vae_loss_terms_as_one_process(runs):
+    _compare(runs, "vae", VAE_TERMS)
+    history = runs["worker0"]["result"]["vae"]
+    np.testing.assert_allclose(
+        history["loss"],
+        np.array(history["reconstruction_loss"])
+        + np.array(history["kl_weight"]) * np.array(history["kl_loss"]),
+        rtol=1e-5,
+    )
+
+
+@pytest.mark.parametrize("model", ["vae", "dual"])
+def test_same_weights_as_one_process(runs, model):
+    reference = runs["single"]["weights"]
+    names = [name for name in reference if name.startswith(model)]
+    assert names
+    for worker in ("worker0", "worker1"):
+        weights = runs[worker]["weights"]
+        for name in names:
+            np.testing.assert_allclose(
+                weights[name], reference[name], atol=1e-4, err_msg=name
+            )
+
+
+def test_fit_works_in_the_reference_process(runs):
+    assert runs["single"]["result"]["fit"] == "ok"
+
+
+@pytest.mark.xfail(
+    strict=True,
+    reason=(
+        "keras-team/keras#20585: Keras 3 Model.fit cannot run under "
+        "MultiWorkerMirroredStrategy (_maybe_symbolic_build reduces the "
+        "nested batch with strategy.reduce, which the collective strategy "
+        "rejects; scalar logs are reduced with axis=0). The models train "
+        "with a custom loop meanwhile."
+    ),
+)
+def test_fit_under_multi_worker_strategy(runs):
+    for worker in ("worker0", "worker1"):
+        assert runs[worker]["result"]["fit"] == "ok"
+
+
+def _listing(directory):
+    return sorted(
+        os.path.relpath(os.path.join(parent, name), directory)
+        for parent, _, names in os.walk(directory)
+        for name in names
+    )
+
+
+def test_callbacks_write_from_the_chief_only(runs):
+    chief = _listing(runs["worker0"]["dir"] / "written")
+    grids = [f"grids/image_grid_epoch_{e:04d}.png" for e in (1, 2, 3)]
+    dual = [f"dual_grids/image_grid_epoch_{e:04d}.png" for e in (1, 2, 3)]
+    latent = [f"latent/latent_space_epoch_{e:04d}.png" for e in (1, 2, 3)]
+    logs = [name for name in chief if name.startswith("logs/")]
+    assert len(logs) == 1
+    # Exactly the expected files: no temporary files left behind.
+    assert chief == sorted(dual + grids + latent + logs)
+    assert not (runs["worker1"]["dir"] / "written").exists()
