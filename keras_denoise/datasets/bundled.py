@@ -30,6 +30,8 @@ NATURAL_IMAGE_NAMES = (
     "rocket",
     "text",
 )
+"""Names of the photographs `load_natural_images()` loads by default."""
+
 # Also local, but mostly black background: available on request only.
 _EXTRA_NATURAL_IMAGE_NAMES = (
     "hubble_deep_field",

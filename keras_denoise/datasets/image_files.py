@@ -11,6 +11,7 @@ import tempfile
 import numpy as np
 
 IMAGE_EXTENSIONS = (".png", ".jpg", ".jpeg", ".bmp")
+"""File extensions read as images (compared in lower case)."""
 
 
 class ImageInfo(tuple):

@@ -69,6 +69,7 @@ class CorruptionReport:
         return row["output"]["psnr"] - row["input"]["psnr"]
 
     def baseline_names(self):
+        """Names of the baseline denoisers, in order of first appearance."""
         names = []
         for row in self.results.values():
             for name in row.get("baselines", {}):
@@ -93,6 +94,7 @@ class CorruptionReport:
         return data
 
     def to_json(self):
+        """The report as a JSON string (see `to_dict`)."""
         return json.dumps(self.to_dict(), indent=2, allow_nan=False)
 
     def save(self, path):

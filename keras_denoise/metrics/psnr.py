@@ -91,6 +91,7 @@ class PSNR(ImageMean):
         self.max_psnr = None if max_psnr is None else float(max_psnr)
 
     def per_image(self, y_true, y_pred):
+        """PSNR of each image of the batch (capped at `max_psnr`), in dB."""
         values = psnr(y_true, y_pred, max_val=self.max_val)
         if self.max_psnr is not None:
             values = ops.minimum(values, self.max_psnr)

@@ -181,6 +181,7 @@ class SSIM(ImageMean):
         self.data_format = validate_data_format(data_format)
 
     def per_image(self, y_true, y_pred):
+        """SSIM of each image of the batch, shape `(batch,)`."""
         return ssim(
             y_true,
             y_pred,
