@@ -37,8 +37,8 @@ def data(n=16):
     rng = np.random.default_rng(SEED)
     grid = np.linspace(0.0, 1.0, SIZE, dtype="float32")
     phase = rng.uniform(0, 2 * np.pi, size=(n, 1, 1)).astype("float32")
-    images = 0.5 + 0.4 * np.sin(6 * grid[None, :, None] + phase)
-    images = images * np.cos(3 * grid[None, None, :])
+    waves = np.sin(6 * grid[None, :, None] + phase)
+    images = 0.5 + 0.4 * waves * np.cos(3 * grid[None, None, :])
     images = images[..., None].astype("float32")
     labels = (np.arange(n) % CLASSES).astype("int32")
     return images, labels
