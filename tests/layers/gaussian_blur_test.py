@@ -157,7 +157,7 @@ class TestBlur:
 
     def test_unknown_image_size_matches_known_size(self):
         # Unknown height and width take the `ops.pad(mode="reflect")` path.
-        import tensorflow as tf
+        tf = pytest.importorskip("tensorflow")
 
         x = images((2, 9, 7, 3))
         layer = GaussianBlur((0.5, 2.0), seed=3)
