@@ -91,7 +91,7 @@ def vae_optimizer():
     gradients into full-size steps, and the weights could not be compared."""
     import keras
 
-    return keras.optimizers.SGD(1e-4)
+    return keras.optimizers.SGD(1e-2)
 
 
 def dual_output():
