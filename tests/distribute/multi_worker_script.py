@@ -146,6 +146,7 @@ def main(out_dir):
     weights = {}
 
     vae = _build(strategy, _common.vae, _common.make_deterministic_vae)
+    initial = {"vae": _trainable(vae)}
     with strategy.scope():
         vae.compile(optimizer=_common.vae_optimizer())
     written = os.path.join(out_dir, "written")
@@ -164,6 +165,7 @@ def main(out_dir):
         weights[f"vae_{i}"] = value
 
     dual = _build(strategy, _common.dual_output)
+    initial["dual"] = _trainable(dual)
     with strategy.scope():
         dual.compile(
             optimizer=keras.optimizers.Adam(1e-2),
@@ -177,6 +179,9 @@ def main(out_dir):
     for i, value in enumerate(_trainable(dual)):
         weights[f"dual_{i}"] = value
 
+    for model, values in initial.items():
+        for i, value in enumerate(values):
+            weights[f"initial_{model}_{i}"] = value
     np.savez(os.path.join(out_dir, "weights.npz"), **weights)
     _common.write_json(os.path.join(out_dir, "result.json"), result)
     try:

@@ -145,13 +145,23 @@ def test_vae_loss_terms_as_one_process(runs):
 @pytest.mark.parametrize("model", ["vae", "dual"])
 def test_same_weights_as_one_process(runs, model):
     reference = runs["single"]["weights"]
-    names = [name for name in reference if name.startswith(model)]
+    names = [name for name in reference if name.startswith(f"{model}_")]
     assert names
+    # How far training moved the weights, against how far the workers end
+    # from the reference: float rounding of the summed gradients only.
+    moved = max(
+        np.max(np.abs(reference[name] - reference[f"initial_{name}"]))
+        for name in names
+    )
+    assert moved > 1e-2
     for worker in ("worker0", "worker1"):
         weights = runs[worker]["weights"]
         for name in names:
+            np.testing.assert_array_equal(
+                weights[f"initial_{name}"], reference[f"initial_{name}"]
+            )
             np.testing.assert_allclose(
-                weights[name], reference[name], atol=1e-4, err_msg=name
+                weights[name], reference[name], atol=1e-2 * moved, err_msg=name
             )
 
 
