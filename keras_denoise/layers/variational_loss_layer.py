@@ -243,15 +243,31 @@ class VariationalLossLayer(keras.layers.Layer):
         )
 
     def _float32_state(self, name, value, aggregation="none"):
-        return self.add_weight(
-            shape=(),
-            initializer=keras.initializers.Constant(value),
-            dtype="float32",
-            trainable=False,
-            autocast=False,
-            aggregation=aggregation,
-            name=name,
-        )
+        if aggregation == "none":
+            return self.add_weight(
+                shape=(),
+                initializer=keras.initializers.Constant(value),
+                dtype="float32",
+                trainable=False,
+                autocast=False,
+                name=name,
+            )
+        # Running sums are updated by every replica inside `call`. As
+        # on-read variables each replica adds to its own copy and a read
+        # sums them, like a metric's state; on-write (mirrored) variables
+        # would need a cross-replica merge at every update, in the middle of
+        # the forward pass, under `tf.distribute`.
+        with keras.name_scope(self.name):
+            return keras.Variable(
+                initializer=keras.initializers.Constant(value),
+                shape=(),
+                dtype="float32",
+                trainable=False,
+                autocast=False,
+                aggregation=aggregation,
+                synchronization="on_read",
+                name=name,
+            )
 
     @property
     def loss_weights(self):
