@@ -4,6 +4,7 @@ import keras
 from keras import ops
 
 from keras_denoise.layers._validation import draw_per_sample
+from keras_denoise.layers._validation import standard_normal
 from keras_denoise.layers._validation import validate_severity
 from keras_denoise.layers.base_corruption import BaseCorruption
 
@@ -73,8 +74,8 @@ class AdditiveGaussianNoise(BaseCorruption):
         stddev = draw_per_sample(
             self.stddev, ops.shape(images)[0], self.seed_generator, images.dtype
         )
-        noise = keras.random.normal(
-            ops.shape(images), dtype=images.dtype, seed=self.seed_generator
+        noise = standard_normal(
+            ops.shape(images), self.seed_generator, images.dtype
         )
         return images + noise * stddev
 
