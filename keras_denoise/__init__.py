@@ -1,30 +1,42 @@
 """Denoising autoencoders and variational autoencoders for Keras 3.
 
-Submodules are imported on first use so that ``import keras_denoise`` stays
-cheap and never imports TensorFlow when another Keras backend is selected
-(only :mod:`keras_denoise.datasets` needs ``tf.data``).
+`import keras_denoise` imports the layers, models, metrics and callbacks,
+which registers every serializable class with Keras, so
+`keras.saving.load_model("model.keras")` works right after it without
+`custom_objects`. These modules use `keras.ops` only and never import
+TensorFlow themselves. The data, evaluation, visualization and command-line
+modules are imported on first use (`keras_denoise.datasets` needs
+`tf.data`).
 """
 
 import importlib
 
 __version__ = "0.1.0"
 
-_SUBMODULES = (
-    "callbacks",
+from keras_denoise import callbacks  # noqa: E402
+from keras_denoise import layers  # noqa: E402
+from keras_denoise import metrics  # noqa: E402
+from keras_denoise import models  # noqa: E402
+
+_LAZY_SUBMODULES = (
     "cli",
     "datasets",
     "evaluation",
-    "layers",
-    "metrics",
-    "models",
     "visualization",
 )
 
-__all__ = ["__version__", *_SUBMODULES]
+__all__ = [
+    "__version__",
+    "callbacks",
+    "layers",
+    "metrics",
+    "models",
+    *_LAZY_SUBMODULES,
+]
 
 
 def __getattr__(name):
-    if name in _SUBMODULES:
+    if name in _LAZY_SUBMODULES:
         return importlib.import_module(f"{__name__}.{name}")
     raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
 
