@@ -95,18 +95,6 @@ def test_cluster_of_two_replicas(runs):
 
 VAE_TERMS = ("reconstruction_loss", "kl_loss")
 
-VAE_TERMS_UNDER_MULTI_WORKER = pytest.mark.xfail(
-    strict=True,
-    reason=(
-        "VariationalLossLayer keeps its running sums in ON_WRITE variables "
-        "with aggregation='sum' updated by assign_add inside call(); under "
-        "MultiWorkerMirroredStrategy sample_count grows by 12 per global "
-        "batch of 8 (24 instead of 16 per epoch here), so the logged terms "
-        "are off (loss and training are right). Fix in the layer: "
-        "keras.Variable(..., aggregation='sum', synchronization='on_read')."
-    ),
-)
-
 
 def _compare(runs, model, names):
     reference = runs["single"]["result"][model]
@@ -130,7 +118,6 @@ def test_vae_same_loss_and_kl_weight_as_one_process(runs):
     assert runs["worker0"]["result"]["vae"]["kl_weight"] == [0.0, 0.5, 1.0]
 
 
-@VAE_TERMS_UNDER_MULTI_WORKER
 def test_vae_loss_terms_as_one_process(runs):
     _compare(runs, "vae", VAE_TERMS)
     history = runs["worker0"]["result"]["vae"]
