@@ -106,10 +106,21 @@ def interleaved(candidates, repeats, warmup=1):
         for _ in range(warmup):
             fn()
     times = {name: [] for name in candidates}
-    for _ in range(repeats):
-        for name, fn in candidates.items():
-            times[name].append(time_call(fn))
+    for order in rotations(list(candidates), repeats):
+        for name in order:
+            times[name].append(time_call(candidates[name]))
     return times
+
+
+def rotations(names, repeats):
+    """The interleaving orders: one per repeat, each starting one later.
+
+    Rotating the order keeps a position effect (the first candidate of a
+    round running right after the last one) from favouring one candidate.
+    """
+    for r in range(repeats):
+        k = r % len(names)
+        yield names[k:] + names[:k]
 
 
 def median(values):

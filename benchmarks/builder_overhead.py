@@ -96,9 +96,9 @@ def main():
         for model in models.values():
             run(model)
         times = {name: [] for name in models}
-        for _ in range(repeats):
-            for name, model in models.items():
-                times[name].append(run(model))
+        for order in _common.rotations(list(models), repeats):
+            for name in order:
+                times[name].append(run(models[name]))
         hand = _common.median(times["hand-written keras.Sequential"])
         for name, values in times.items():
             t = _common.median(values)

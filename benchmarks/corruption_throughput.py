@@ -152,10 +152,10 @@ def raw_stateless(alg):
     def fn(x):
         # The key depends on the data: a constant seed with a static shape
         # would let grappler fold the noise into a constant.
-        key = tf.bitcast(tf.reshape(x, [-1])[:2], tf.uint64)
+        key = tf.bitcast(tf.reshape(x, [-1])[:2], tf.uint64)  # scalar
         noise = tf.raw_ops.StatelessRandomNormalV2(
             shape=tf.shape(x),
-            key=key[:1],
+            key=tf.reshape(key, [1]),
             counter=tf.constant([2, 0], tf.uint64),
             alg=alg_id,
         )

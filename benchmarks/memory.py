@@ -122,8 +122,9 @@ def main():
     with tempfile.TemporaryDirectory() as root:
         make_folder(root, count, size)
         results = {name: [] for name in variants}
-        for _ in range(repeats):
-            for name, variant in variants.items():
+        for order in _common.rotations(list(variants), repeats):
+            for name in order:
+                variant = variants[name]
                 out = subprocess.run(
                     [
                         sys.executable,

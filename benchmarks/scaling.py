@@ -86,9 +86,11 @@ def worker(kind, quick, repeats):
     for fn in candidates.values():
         fn()
     times = {name: [] for name in candidates}
-    for _ in range(repeats):
-        for name, fn in candidates.items():
-            times[name].append(fn())
+    import _common
+
+    for order in _common.rotations(list(candidates), repeats):
+        for name in order:
+            times[name].append(candidates[name]())
     print(
         json.dumps(
             {

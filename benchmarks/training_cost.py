@@ -116,9 +116,9 @@ def main():
         runs = {name: make_run(model) for name, model in models.items()}
         for fn in runs.values():  # warm-up: tracing and compilation
             fn()
-        for _ in range(repeats):
-            for name, fn in runs.items():
-                step_times[name].append(fn())
+        for order in _common.rotations(list(runs), repeats):
+            for name in order:
+                step_times[name].append(runs[name]())
         clean = _common.median(step_times["none (clean)"])
         keras_noise = _common.median(step_times["keras GaussianNoise"])
         rows = []
