@@ -209,6 +209,9 @@ def _pair(strategy, build, compile_kwargs, x, y, prepare=None, **fit_kwargs):
         "weight_diff": _common.max_weight_difference(
             reference.get_weights(), model.get_weights()
         ),
+        "weight_moved": _common.max_weight_difference(
+            initial, reference.get_weights()
+        ),
         "replicas": strategy.num_replicas_in_sync,
         "variables_mirrored": all(
             type(v.value).__name__ == "MirroredVariable"

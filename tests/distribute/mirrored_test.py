@@ -47,7 +47,7 @@ def report(tmp_path_factory):
     return json.loads(results.read_text())
 
 
-def _check_pair(pair, weight_atol=1e-4):
+def _check_pair(pair):
     assert "error" not in pair, pair.get("error")
     assert pair["replicas"] == 2
     assert pair["variables_mirrored"]
@@ -58,7 +58,10 @@ def _check_pair(pair, weight_atol=1e-4):
         np.testing.assert_allclose(
             mirrored[name], single[name], rtol=1e-3, atol=1e-6, err_msg=name
         )
-    assert pair["weight_diff"] < weight_atol
+    # Training moved the weights; the two runs end apart by float rounding
+    # only (Adam turns rounding differences of tiny gradients into steps).
+    assert pair["weight_moved"] > 1e-3
+    assert pair["weight_diff"] <= 1e-2 * pair["weight_moved"]
 
 
 DETERMINISTIC = [
@@ -98,10 +101,7 @@ def test_dual_output_losses_per_output(report):
 
 def test_vae_loss_terms_equal_single_device(report):
     pair = report["pairs"]["variational_autoencoder"]
-    # The VAE's loss is a sum over pixels (~200 per sample): the float32
-    # rounding of the two replicas' partial sums moves Adam's steps by a few
-    # 1e-4 over two epochs, while the losses still agree to 1e-3.
-    _check_pair(pair, weight_atol=1e-3)
+    _check_pair(pair)
     for epoch in range(2):
         terms = pair["mirrored"]
         np.testing.assert_allclose(
