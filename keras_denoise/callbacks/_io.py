@@ -1,9 +1,13 @@
-"""File output shared by the callbacks: atomic writes from the chief only."""
+"""File output shared by the callbacks: argument checks and chief detection.
+
+The files themselves are written with `keras_denoise._utils.atomic_write`.
+"""
 
 import json
 import os
 import sys
-import tempfile
+
+from keras_denoise._utils import atomic_write  # noqa: F401 - re-exported
 
 
 def validate_directory(directory, name="directory"):
@@ -26,15 +30,6 @@ def validate_directory(directory, name="directory"):
             f"Received: {name}={directory!r}"
         )
     return directory
-
-
-def validate_positive_int(value, name):
-    """Checks that `value` is a positive Python integer and returns it."""
-    if isinstance(value, bool) or not isinstance(value, int) or value < 1:
-        raise ValueError(
-            f"`{name}` must be a positive integer. Received: {name}={value!r}"
-        )
-    return value
 
 
 def validate_filename(filename, name="filename"):
@@ -61,43 +56,6 @@ def validate_filename(filename, name="filename"):
             f"`{name}` must end in '.png'. Received: {name}={filename!r}"
         )
     return filename
-
-
-def atomic_write(path, write):
-    """Writes a file atomically.
-
-    `write(file)` fills a temporary file created in the same directory as
-    `path` (so the rename stays on one file system); the temporary file then
-    replaces `path` with `os.replace`. Readers see either the old file or the
-    complete new one, never a partial file, and a failure leaves nothing
-    behind. The directory is created if needed.
-
-    Args:
-        path: destination path.
-        write: callable receiving a binary file object.
-    """
-    directory = os.path.dirname(os.path.abspath(path))
-    os.makedirs(directory, exist_ok=True)
-    handle, temp_path = tempfile.mkstemp(
-        dir=directory, prefix=f".{os.path.basename(path)}.", suffix=".tmp"
-    )
-    try:
-        with os.fdopen(handle, "wb") as file:
-            write(file)
-            file.flush()
-            os.fsync(file.fileno())
-        os.replace(temp_path, path)
-    except BaseException:
-        try:
-            os.remove(temp_path)
-        except FileNotFoundError:
-            pass
-        raise
-
-
-def save_png(image, path):
-    """Saves a `PIL.Image` as a PNG file atomically."""
-    atomic_write(path, lambda file: image.save(file, format="PNG"))
 
 
 def _chief_from_tf_config(tf_config):

@@ -6,11 +6,12 @@ import os
 import keras
 import numpy as np
 
-from keras_denoise.callbacks._io import atomic_write
+from keras_denoise._utils import apply_corruption
+from keras_denoise._utils import check_int
+from keras_denoise._utils import write_bytes_atomic
 from keras_denoise.callbacks._io import is_chief
 from keras_denoise.callbacks._io import validate_directory
 from keras_denoise.callbacks._io import validate_filename
-from keras_denoise.callbacks._io import validate_positive_int
 from keras_denoise.layers._validation import validate_data_format
 from keras_denoise.layers._validation import validate_value_range
 
@@ -117,9 +118,7 @@ class ImageGrid(keras.callbacks.Callback):
     ):
         super().__init__()
         self.directory = validate_directory(directory)
-        self.every_n_epochs = validate_positive_int(
-            every_n_epochs, "every_n_epochs"
-        )
+        self.every_n_epochs = check_int("every_n_epochs", every_n_epochs)
         if corruption is not None and not callable(corruption):
             raise TypeError(
                 "`corruption` must be a layer or a callable, or None. "
@@ -140,7 +139,7 @@ class ImageGrid(keras.callbacks.Callback):
         self.image_shape = _validate_image_shape(image_shape)
         self.value_range = validate_value_range(value_range)
         self.data_format = validate_data_format(data_format)
-        self.scale = validate_positive_int(scale, "scale")
+        self.scale = check_int("scale", scale)
         if (
             isinstance(padding, bool)
             or not isinstance(padding, int)
@@ -151,7 +150,7 @@ class ImageGrid(keras.callbacks.Callback):
                 f"Received: padding={padding!r}"
             )
         self.padding = padding
-        self.batch_size = validate_positive_int(batch_size, "batch_size")
+        self.batch_size = check_int("batch_size", batch_size)
         self.filename = validate_filename(filename)
 
         if isinstance(images, tuple):
@@ -212,14 +211,22 @@ class ImageGrid(keras.callbacks.Callback):
         if self._corrupted is not None:
             rows.append(self._corrupted)
         rows.append(reconstructed)
-        grid = self._compose([self._to_display(row) for row in rows])
+        # Drawing code lives in `keras_denoise.visualization`, imported here
+        # so that `import keras_denoise` does not import it.
+        from keras_denoise.visualization.plots import _encode_png
+        from keras_denoise.visualization.plots import _tile
+
+        rows = [self._to_display(row) for row in rows]
+        grid = _tile(rows, self.value_range, self.padding)
+        if self.scale > 1:
+            grid = np.repeat(np.repeat(grid, self.scale, 0), self.scale, 1)
         if not is_chief(self.model):
             return None
         path = os.path.join(
             self.directory, self.filename.format(epoch=epoch + 1)
         )
         png = _encode_png(grid)
-        atomic_write(path, lambda file: file.write(png))
+        write_bytes_atomic(path, png)
         if self.tensorboard_dir is not None:
             self._write_summary(png, grid.shape[1], grid.shape[0], epoch + 1)
         return path
@@ -230,13 +237,7 @@ class ImageGrid(keras.callbacks.Callback):
             self._writer = None
 
     def _corrupt(self, images):
-        if hasattr(self.corruption, "corrupt"):
-            corrupted = self.corruption.corrupt(images)
-        elif isinstance(self.corruption, keras.layers.Layer):
-            corrupted = self.corruption(images, training=True)
-        else:
-            corrupted = self.corruption(images)
-        corrupted = np.asarray(keras.ops.convert_to_numpy(corrupted))
+        corrupted = apply_corruption(self.corruption, images)
         if corrupted.shape != images.shape:
             raise ValueError(
                 "`corruption` must keep the shape of the images. Received "
@@ -333,42 +334,6 @@ class ImageGrid(keras.callbacks.Callback):
             )
         return images
 
-    def _compose(self, rows):
-        """Tiles rows of display images into one uint8 array."""
-        channels = max(row.shape[-1] for row in rows)
-        rows = [
-            np.repeat(row, 3, axis=-1) if row.shape[-1] < channels else row
-            for row in rows
-        ]
-        if self.value_range is None:
-            low = min(float(row.min()) for row in rows)
-            high = max(float(row.max()) for row in rows)
-            high = high if high > low else low + 1.0
-        else:
-            low, high = self.value_range
-        n, height, width = rows[0].shape[:3]
-        pad = self.padding
-        grid = np.full(
-            (
-                len(rows) * height + (len(rows) + 1) * pad,
-                n * width + (n + 1) * pad,
-                channels,
-            ),
-            255,
-            dtype="uint8",
-        )
-        for r, row in enumerate(rows):
-            scaled = np.clip((row - low) / (high - low), 0.0, 1.0)
-            scaled = np.nan_to_num(scaled, nan=0.0)
-            tiles = np.round(scaled * 255.0).astype("uint8")
-            top = pad + r * (height + pad)
-            for c in range(n):
-                left = pad + c * (width + pad)
-                grid[top : top + height, left : left + width] = tiles[c]
-        if self.scale > 1:
-            grid = np.repeat(np.repeat(grid, self.scale, 0), self.scale, 1)
-        return grid
-
     def _write_summary(self, png, width, height, step):
         # `tf.summary.image` needs the TensorBoard package; this writes the
         # same record (the image plugin's format: width, height, then the
@@ -427,15 +392,3 @@ def _validate_image_shape(image_shape):
             f"Received: image_shape={image_shape!r}"
         )
     return tuple(image_shape)
-
-
-def _encode_png(grid):
-    import io
-
-    from PIL import Image
-
-    # Pillow infers L, RGB or RGBA from the uint8 array's shape.
-    image = Image.fromarray(grid[..., 0] if grid.shape[-1] == 1 else grid)
-    buffer = io.BytesIO()
-    image.save(buffer, format="PNG")
-    return buffer.getvalue()

@@ -5,27 +5,12 @@ import os
 import keras
 import numpy as np
 
+from keras_denoise._utils import check_int
 from keras_denoise.callbacks._io import is_chief
-from keras_denoise.callbacks._io import save_png
 from keras_denoise.callbacks._io import validate_directory
 from keras_denoise.callbacks._io import validate_filename
-from keras_denoise.callbacks._io import validate_positive_int
 
 _PROJECTIONS = ("auto", "first", "pca")
-
-# The "tab10" palette: ten colours that stay distinct for colour-blind eyes.
-PALETTE = (
-    (31, 119, 180),
-    (255, 127, 14),
-    (44, 160, 44),
-    (214, 39, 40),
-    (148, 103, 189),
-    (140, 86, 75),
-    (227, 119, 194),
-    (127, 127, 127),
-    (188, 189, 34),
-    (23, 190, 207),
-)
 
 
 class LatentSpacePlot(keras.callbacks.Callback):
@@ -36,7 +21,8 @@ class LatentSpacePlot(keras.callbacks.Callback):
     colour per label, with a legend. Two-dimensional codes are plotted as
     they are; wider codes are projected on their first two principal
     components (PCA by singular value decomposition), or on their first two
-    dimensions with `projection="first"`. When the encoder has several
+    dimensions with `projection="first"`; the plot is drawn by
+    `keras_denoise.visualization.latent_scatter`. When the encoder has several
     outputs, such as a VAE encoder's `[z_mean, z_log_var, z]`, the first one
     is plotted (the mean, without sampling noise).
 
@@ -129,9 +115,7 @@ class LatentSpacePlot(keras.callbacks.Callback):
         self.x = x
         self.labels = labels.astype("int64")
         self.directory = validate_directory(directory)
-        self.every_n_epochs = validate_positive_int(
-            every_n_epochs, "every_n_epochs"
-        )
+        self.every_n_epochs = check_int("every_n_epochs", every_n_epochs)
         if encoder is not None and not callable(encoder):
             raise TypeError(
                 "`encoder` must be a Keras model or layer, or None. "
@@ -144,14 +128,14 @@ class LatentSpacePlot(keras.callbacks.Callback):
                 f"Received: projection={projection!r}"
             )
         self.projection = projection
-        self.image_size = validate_positive_int(image_size, "image_size")
+        self.image_size = check_int("image_size", image_size)
         if image_size < 128:
             raise ValueError(
                 "`image_size` must be at least 128 pixels. "
                 f"Received: image_size={image_size!r}"
             )
-        self.point_size = validate_positive_int(point_size, "point_size")
-        self.batch_size = validate_positive_int(batch_size, "batch_size")
+        self.point_size = check_int("point_size", point_size)
+        self.batch_size = check_int("batch_size", batch_size)
         self.filename = validate_filename(filename)
         self._encoder = None
 
@@ -175,20 +159,26 @@ class LatentSpacePlot(keras.callbacks.Callback):
         """
         if self._encoder is None:
             self._encoder = self._find_encoder()
-        points = project_2d(self.encode(), self.projection)
+        # Drawing code lives in `keras_denoise.visualization`, imported here
+        # so that `import keras_denoise` does not import it.
+        from keras_denoise.visualization import latent_scatter
+
+        codes = self.encode()
         if not is_chief(self.model):
             return None
-        image = _scatter(
-            points,
-            self.labels,
-            self.image_size,
-            self.point_size,
-            title=f"epoch {epoch + 1}",
-        )
         path = os.path.join(
             self.directory, self.filename.format(epoch=epoch + 1)
         )
-        save_png(image, path)
+        latent_scatter(
+            codes,
+            self.labels,
+            path=path,
+            size=self.image_size,
+            point_radius=self.point_size,
+            projection=self.projection,
+            title=f"epoch {epoch + 1}",
+            legend=True,
+        )
         return path
 
     def encode(self):
@@ -221,74 +211,3 @@ class LatentSpacePlot(keras.callbacks.Callback):
                 f"{self.model.name!r} has no layer named 'encoder'; pass "
                 "`encoder=`."
             ) from error
-
-
-def project_2d(codes, projection="auto"):
-    """Projects `(n, d)` codes to `(n, 2)` points for a scatter plot.
-
-    `"auto"` keeps 1- or 2-D codes (1-D codes get a zero second axis) and
-    uses PCA for wider ones; `"first"` keeps the first two dimensions;
-    `"pca"` projects on the two leading principal components, with the sign
-    of each component fixed so that its largest loading is positive.
-    """
-    codes = np.asarray(codes, dtype="float64")
-    if codes.shape[1] < 2:
-        return np.concatenate([codes, np.zeros_like(codes)], axis=1)
-    if projection == "first" or (projection == "auto" and codes.shape[1] == 2):
-        return codes[:, :2].copy()
-    centred = codes - codes.mean(axis=0)
-    _, _, components = np.linalg.svd(centred, full_matrices=False)
-    components = components[:2]
-    largest = np.argmax(np.abs(components), axis=1)
-    signs = np.sign(components[np.arange(2), largest])
-    components = components * np.where(signs == 0, 1.0, signs)[:, None]
-    return centred @ components.T
-
-
-def _scatter(points, labels, size, radius, title):
-    from PIL import Image
-    from PIL import ImageDraw
-
-    image = Image.new("RGB", (size, size), (255, 255, 255))
-    draw = ImageDraw.Draw(image)
-    classes = np.unique(labels)
-    legend_width = 70 if len(classes) <= 20 else 0
-    left, top = 40, 24
-    right, bottom = size - 12 - legend_width, size - 28
-    draw.rectangle((left, top, right, bottom), outline=(0, 0, 0))
-    finite = np.all(np.isfinite(points), axis=1)
-    low = points[finite].min(axis=0) if finite.any() else np.zeros(2)
-    high = points[finite].max(axis=0) if finite.any() else np.ones(2)
-    span = np.where(high > low, high - low, 1.0)
-    low, high = low - 0.05 * span, high + 0.05 * span
-    span = high - low
-    inner = radius + 1
-    xs = (
-        left
-        + inner
-        + (points[:, 0] - low[0]) / span[0] * (right - left - 2 * inner)
-    )
-    ys = (
-        bottom
-        - inner
-        - (points[:, 1] - low[1]) / span[1] * (bottom - top - 2 * inner)
-    )
-    for x, y, label, ok in zip(xs, ys, labels, finite, strict=True):
-        if ok:
-            colour = PALETTE[int(label) % len(PALETTE)]
-            draw.ellipse(
-                (x - radius, y - radius, x + radius, y + radius), fill=colour
-            )
-    draw.text((left, 6), title, fill=(0, 0, 0))
-    draw.text((left, bottom + 6), f"{low[0]:.3g}", fill=(0, 0, 0))
-    draw.text((right - 40, bottom + 6), f"{high[0]:.3g}", fill=(0, 0, 0))
-    draw.text((2, bottom - 12), f"{low[1]:.3g}", fill=(0, 0, 0))
-    draw.text((2, top), f"{high[1]:.3g}", fill=(0, 0, 0))
-    if legend_width:
-        for row, label in enumerate(classes):
-            y = top + 4 + 16 * row
-            colour = PALETTE[int(label) % len(PALETTE)]
-            x0 = right + 10
-            draw.rectangle((x0, y, x0 + 10, y + 10), fill=colour)
-            draw.text((x0 + 16, y - 1), str(int(label)), fill=(0, 0, 0))
-    return image

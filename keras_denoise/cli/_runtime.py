@@ -3,7 +3,6 @@
 import contextlib
 import os
 import sys
-import tempfile
 import zipfile
 
 
@@ -83,17 +82,10 @@ def image_input_shape(model, path="model"):
 
 def save_model_atomic(model, path):
     """Saves `model` to `path` through a temporary file and a rename."""
-    directory = os.path.dirname(os.path.abspath(path))
-    os.makedirs(directory, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=directory, prefix=".tmp-", suffix=".keras")
-    os.close(fd)
-    try:
-        model.save(tmp)
-        os.replace(tmp, path)
-    except BaseException:
-        if os.path.exists(tmp):
-            os.remove(tmp)
-        raise
+    from keras_denoise._utils import atomic_path
+
+    with atomic_path(path, suffix=".keras") as temp_path:
+        model.save(temp_path)
 
 
 def denoise_array(model, image, batch_size=4, tile=256):

@@ -462,7 +462,7 @@ def run_train(args):
             },
         }
     )
-    from keras_denoise.datasets.image_files import write_bytes_atomic
+    from keras_denoise._utils import write_bytes_atomic
 
     write_bytes_atomic(
         os.path.join(args.output, "metrics.json"),

@@ -10,6 +10,8 @@ import numbers
 
 import numpy as np
 
+from keras_denoise._utils import check_int
+
 # Photographs and micrographs stored inside the scikit-image wheel (no
 # `pooch` download needed). Synthetic or binary pictures (checkerboard,
 # logo, horse, colorwheel) are left out: they teach a denoiser little.
@@ -63,19 +65,6 @@ def _check_seed(seed):
             "`seed` must be None or a non-negative integer. "
             f"Received: seed={seed!r}"
         )
-
-
-def _check_positive_int(name, value, minimum=1):
-    if (
-        not isinstance(value, numbers.Integral)
-        or isinstance(value, bool)
-        or value < minimum
-    ):
-        raise ValueError(
-            f"`{name}` must be an integer >= {minimum}. "
-            f"Received: {name}={value!r}"
-        )
-    return int(value)
 
 
 def _check_split(test_split):
@@ -159,7 +148,7 @@ def load_digits(size=8, test_split=0.2, seed=0):
     >>> x.shape[1:]
     (16, 16, 1)
     """
-    size = _check_positive_int("size", size, minimum=2)
+    size = check_int("size", size, minimum=2)
     test_split = _check_split(test_split)
     _check_seed(seed)
     sklearn_datasets = _require("sklearn.datasets")
@@ -191,7 +180,7 @@ def load_faces(size=25, test_split=0.2, seed=0):
         ValueError: if `size`, `test_split` or `seed` is invalid.
         ImportError: if scikit-image is not installed.
     """
-    size = _check_positive_int("size", size, minimum=2)
+    size = check_int("size", size, minimum=2)
     test_split = _check_split(test_split)
     _check_seed(seed)
     data = _require("skimage.data")
@@ -343,10 +332,8 @@ def natural_patches(
     >>> train.shape[1:]
     (32, 32, 1)
     """
-    patch_size = _check_positive_int("patch_size", patch_size, minimum=2)
-    patches_per_image = _check_positive_int(
-        "patches_per_image", patches_per_image
-    )
+    patch_size = check_int("patch_size", patch_size, minimum=2)
+    patches_per_image = check_int("patches_per_image", patches_per_image)
     _check_seed(seed)
     names = _check_names(names)
     held = _resolve_held_out(names, held_out, seed)

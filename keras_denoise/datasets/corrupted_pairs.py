@@ -1,8 +1,8 @@
 """`corrupted_pairs`: (noisy, clean) batches made on the fly."""
 
-import numbers
-
 import numpy as np
+
+from keras_denoise._utils import check_int
 
 
 def corrupted_pairs(
@@ -69,15 +69,7 @@ def corrupted_pairs(
             "`corruption` must be a corruption layer or a callable. "
             f"Received: corruption={corruption!r}"
         )
-    if (
-        not isinstance(batch_size, numbers.Integral)
-        or isinstance(batch_size, bool)
-        or batch_size < 1
-    ):
-        raise ValueError(
-            "`batch_size` must be an integer >= 1. "
-            f"Received: batch_size={batch_size!r}"
-        )
+    check_int("batch_size", batch_size)
     import tensorflow as tf
 
     dataset = tf.data.Dataset.from_tensor_slices(images.astype("float32"))

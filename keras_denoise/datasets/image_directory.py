@@ -8,6 +8,7 @@ hundred megabytes.
 import numbers
 import os
 
+from keras_denoise._utils import check_int
 from keras_denoise.datasets.image_files import list_image_files
 from keras_denoise.datasets.image_files import read_image_info
 
@@ -33,19 +34,6 @@ def _check_crop_size(crop_size):
             f"(height, width). Received: crop_size={crop_size!r}"
         )
     return (int(crop_size[0]), int(crop_size[1]))
-
-
-def _check_int(name, value, minimum=1):
-    if (
-        not isinstance(value, numbers.Integral)
-        or isinstance(value, bool)
-        or value < minimum
-    ):
-        raise ValueError(
-            f"`{name}` must be an integer >= {minimum}. "
-            f"Received: {name}={value!r}"
-        )
-    return int(value)
 
 
 def _validate_channels(channels):
@@ -231,8 +219,8 @@ def image_directory(
     crop_size = _check_crop_size(crop_size)
     if batch_size is None:
         batch_size = 32 if crop_size is not None else 1
-    batch_size = _check_int("batch_size", batch_size)
-    crops_per_image = _check_int("crops_per_image", crops_per_image)
+    batch_size = check_int("batch_size", batch_size)
+    crops_per_image = check_int("crops_per_image", crops_per_image)
     _validate_channels(channels)
     paths = list_image_files(directory, recursive=recursive)
     if names is not None:
@@ -376,8 +364,8 @@ def paired_image_directory(
     crop_size = _check_crop_size(crop_size)
     if batch_size is None:
         batch_size = 32 if crop_size is not None else 1
-    batch_size = _check_int("batch_size", batch_size)
-    crops_per_image = _check_int("crops_per_image", crops_per_image)
+    batch_size = check_int("batch_size", batch_size)
+    crops_per_image = check_int("crops_per_image", crops_per_image)
     _validate_channels(channels)
     noisy_paths, clean_paths = match_pairs(noisy_dir, clean_dir, recursive)
     if names is not None:

@@ -6,9 +6,10 @@ files before any work; TensorFlow decodes the pixels because Pillow turns
 """
 
 import os
-import tempfile
 
 import numpy as np
+
+from keras_denoise._utils import write_bytes_atomic
 
 IMAGE_EXTENSIONS = (".png", ".jpg", ".jpeg", ".bmp")
 """File extensions read as images (compared in lower case)."""
@@ -183,27 +184,6 @@ def encode_image(image, path, bit_depth=8):
         f"Unsupported output file type {extension!r}; expected one of "
         f"{IMAGE_EXTENSIONS}"
     )
-
-
-def write_bytes_atomic(path, data):
-    """Writes `data` to `path` through a temporary file and a rename.
-
-    A reader (or a crash) never sees a half-written file at `path`.
-    """
-    path = os.fspath(path)
-    directory = os.path.dirname(os.path.abspath(path))
-    os.makedirs(directory, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(
-        dir=directory, prefix=".tmp-", suffix=os.path.basename(path)
-    )
-    try:
-        with os.fdopen(fd, "wb") as f:
-            f.write(data)
-        os.replace(tmp, path)
-    except BaseException:
-        if os.path.exists(tmp):
-            os.remove(tmp)
-        raise
 
 
 def write_image(path, image, bit_depth=8):

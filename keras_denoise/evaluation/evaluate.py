@@ -1,11 +1,12 @@
 """`evaluate_corruptions`: how well a model undoes each kind of corruption."""
 
-import numbers
 import os
 import re
 
 import numpy as np
 
+from keras_denoise._utils import apply_corruption
+from keras_denoise._utils import check_int
 from keras_denoise.evaluation.corruption_report import CorruptionReport
 from keras_denoise.evaluation.corruption_report import finite_or_none
 
@@ -117,23 +118,16 @@ def image_metrics(clean, other, max_val=1.0):
 
 
 def _apply_corruption(corruption, images, batch_size):
-    import keras
-
     if corruption is None:
         return images.copy()
     if isinstance(corruption, np.ndarray):
         return corruption.astype("float32")
-    outputs = []
-    for start in range(0, len(images), batch_size):
-        batch = images[start : start + batch_size]
-        if hasattr(corruption, "corrupt"):
-            result = corruption.corrupt(batch)
-        elif isinstance(corruption, keras.layers.Layer):
-            result = corruption(batch, training=True)
-        else:
-            result = corruption(batch)
-        outputs.append(keras.ops.convert_to_numpy(result).astype("float32"))
-    return np.concatenate(outputs)
+    return np.concatenate(
+        [
+            apply_corruption(corruption, images[start : start + batch_size])
+            for start in range(0, len(images), batch_size)
+        ]
+    ).astype("float32")
 
 
 def denoised_output(model, outputs):
@@ -264,15 +258,7 @@ def evaluate_corruptions(
             raise TypeError(
                 f"Baseline {name!r} must be callable. Received: {function!r}"
             )
-    if (
-        not isinstance(batch_size, numbers.Integral)
-        or isinstance(batch_size, bool)
-        or batch_size < 1
-    ):
-        raise ValueError(
-            "`batch_size` must be an integer >= 1. "
-            f"Received: batch_size={batch_size!r}"
-        )
+    check_int("batch_size", batch_size)
     low, high = value_range
     max_val = float(high - low)
     results, examples = {}, {}

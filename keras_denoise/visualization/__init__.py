@@ -4,10 +4,12 @@ from keras_denoise.visualization.plots import comparison_grid
 from keras_denoise.visualization.plots import history_plot
 from keras_denoise.visualization.plots import image_grid
 from keras_denoise.visualization.plots import latent_scatter
+from keras_denoise.visualization.plots import project_2d
 
 __all__ = [
     "comparison_grid",
     "history_plot",
     "image_grid",
     "latent_scatter",
+    "project_2d",
 ]

@@ -2,7 +2,8 @@
 
 Everything is drawn with Pillow (no matplotlib needed) and saved as PNG
 atomically: the file is written under a temporary name and renamed, so a
-reader never sees half an image.
+reader never sees half an image. The callbacks `ImageGrid` and
+`LatentSpacePlot` draw with the same functions.
 """
 
 import io
@@ -11,8 +12,9 @@ import os
 
 import numpy as np
 
-from keras_denoise.datasets.image_files import write_bytes_atomic
+from keras_denoise._utils import write_bytes_atomic
 
+# The "tab10" palette: ten colours that stay distinct for colour-blind eyes.
 _PALETTE = (
     (31, 119, 180),
     (255, 127, 14),
@@ -26,19 +28,78 @@ _PALETTE = (
     (23, 190, 207),
 )
 
-
-def _to_uint8(images, value_range):
-    low, high = value_range
-    images = (np.asarray(images, dtype="float32") - low) / (high - low)
-    return np.round(np.clip(images, 0.0, 1.0) * 255.0).astype("uint8")
+_PROJECTIONS = ("auto", "first", "pca")
 
 
-def _save_pil(image, path):
+def _encode_png(picture):
+    """PNG bytes of a `PIL.Image` or of a uint8 array `(h, w, 1, 3 or 4)`."""
+    if isinstance(picture, np.ndarray):
+        from PIL import Image
+
+        # Pillow infers L, RGB or RGBA from the uint8 array's shape.
+        picture = Image.fromarray(
+            picture[..., 0] if picture.shape[-1] == 1 else picture
+        )
+    buffer = io.BytesIO()
+    picture.save(buffer, format="PNG")
+    return buffer.getvalue()
+
+
+def _save_png(picture, path):
+    """Writes a `PIL.Image` or uint8 array to the PNG file `path` atomically."""
     if not os.fspath(path).lower().endswith(".png"):
         raise ValueError(f"`path` must end in '.png'. Received: path={path!r}")
-    buffer = io.BytesIO()
-    image.save(buffer, format="PNG")
-    write_bytes_atomic(path, buffer.getvalue())
+    write_bytes_atomic(path, _encode_png(picture))
+
+
+def _tile(rows, value_range, padding, scale=1, margin=0):
+    """Tiles rows of float image batches into one uint8 array.
+
+    `rows` are `(n, height, width, channels)` batches of one image size
+    with 1, 3 or 4 channels; gray rows are repeated to RGB when another row
+    has colour, and short rows leave white space. Pixel values map from
+    `value_range` (`None`: the smallest and largest finite value of all
+    rows) to 0-255, NaN to 0. Each image is magnified `scale` times (nearest
+    neighbour); `padding` pixels of white separate the images and `margin`
+    pixels of white are left on the left.
+    """
+    channels = max(row.shape[-1] for row in rows)
+    if value_range is None:
+        finite = [row[np.isfinite(row)] for row in rows]
+        finite = [values for values in finite if values.size]
+        low = min((float(v.min()) for v in finite), default=0.0)
+        high = max((float(v.max()) for v in finite), default=1.0)
+        high = high if high > low else low + 1.0
+    else:
+        low, high = (float(v) for v in value_range)
+    height, width = rows[0].shape[1] * scale, rows[0].shape[2] * scale
+    columns = max(len(row) for row in rows)
+    grid = np.full(
+        (
+            padding + len(rows) * (height + padding),
+            margin + padding + columns * (width + padding),
+            channels,
+        ),
+        255,
+        dtype="uint8",
+    )
+    for r, row in enumerate(rows):
+        scaled = (np.asarray(row, "float32") - low) / (high - low)
+        scaled = np.nan_to_num(np.clip(scaled, 0.0, 1.0), nan=0.0)
+        tiles = np.round(scaled * 255.0).astype("uint8")
+        if tiles.shape[-1] == 1 and channels > 1:
+            tiles = np.repeat(tiles, 3, axis=-1)
+        if tiles.shape[-1] < channels:  # RGB among RGBA rows: opaque.
+            tiles = np.concatenate(
+                [tiles, np.full(tiles.shape[:-1] + (1,), 255, "uint8")], -1
+            )
+        if scale > 1:
+            tiles = tiles.repeat(scale, axis=1).repeat(scale, axis=2)
+        top = padding + r * (height + padding)
+        for c, tile in enumerate(tiles):
+            left = margin + padding + c * (width + padding)
+            grid[top : top + height, left : left + width] = tile
+    return grid
 
 
 def _check_rows(rows):
@@ -87,8 +148,9 @@ def image_grid(
             different lengths.
         path: PNG file to write atomically, or `None`. Defaults to `None`.
         labels: one text label per row, or `None`. Defaults to `None`.
-        value_range: `(min, max)` of the pixel values, mapped to 0-255.
-            Defaults to `(0.0, 1.0)`.
+        value_range: `(min, max)` of the pixel values, mapped to 0-255;
+            `None` stretches the smallest and largest value of the grid to
+            black and white. Defaults to `(0.0, 1.0)`.
         padding: pixels between images. Defaults to `2`.
         scale: integer magnification (nearest neighbour), handy for 8x8
             digits. Defaults to `1`.
@@ -97,7 +159,11 @@ def image_grid(
         The grid as a uint8 array `(height, width, 3)`.
 
     Raises:
-        TypeError, ValueError: for malformed rows or labels.
+        TypeError: if `rows` is not a list or tuple of batches.
+        ValueError: if a row is not a batch of 1- or 3-channel images, the
+            rows hold images of different sizes, `labels` does not have
+            one entry per row, `scale` is not an integer >= 1 or `path`
+            does not end in `.png`.
 
     Example:
 
@@ -120,28 +186,13 @@ def image_grid(
         raise ValueError(
             f"`scale` must be an integer >= 1. Received: scale={scale!r}"
         )
-    height, width = rows[0].shape[1] * scale, rows[0].shape[2] * scale
     margin = 0
     if labels:
         margin = 7 * max(len(str(label)) for label in labels) + 2 * padding
-    columns = max(len(row) for row in rows)
-    grid = np.full(
-        (
-            padding + len(rows) * (height + padding),
-            margin + padding + columns * (width + padding),
-            3,
-        ),
-        255,
-        dtype="uint8",
-    )
-    for r, row in enumerate(_to_uint8(row, value_range) for row in rows):
-        if row.shape[-1] == 1:
-            row = np.repeat(row, 3, axis=-1)
-        row = row.repeat(scale, axis=1).repeat(scale, axis=2)
-        top = padding + r * (height + padding)
-        for c, image in enumerate(row):
-            left = margin + padding + c * (width + padding)
-            grid[top : top + height, left : left + width] = image
+    grid = _tile(rows, value_range, padding, scale=scale, margin=margin)
+    if grid.shape[-1] == 1:
+        grid = np.repeat(grid, 3, axis=-1)
+    height = rows[0].shape[1] * scale
     picture = Image.fromarray(grid)
     if labels:
         draw = ImageDraw.Draw(picture)
@@ -149,7 +200,7 @@ def image_grid(
             top = padding + r * (height + padding) + max(0, height // 2 - 5)
             draw.text((padding, top), str(label), fill=(0, 0, 0))
     if path is not None:
-        _save_pil(picture, path)
+        _save_png(picture, path)
     return np.asarray(picture)
 
 
@@ -174,24 +225,73 @@ def comparison_grid(clean, corrupted, reconstructed, path=None, **kwargs):
     )
 
 
-def _project_2d(codes):
+def project_2d(codes, projection="auto"):
+    """Projects latent codes `(n, latent_dim)` to `(n, 2)` points.
+
+    `"auto"` keeps 1- or 2-D codes as they are (1-D codes get a zero second
+    axis) and projects wider ones on their two leading principal components
+    (PCA by singular value decomposition); `"first"` keeps the first two
+    dimensions; `"pca"` always uses the principal components. The sign of
+    each component is fixed so that its largest loading is positive, so the
+    same codes in any order give the same picture.
+
+    Args:
+        codes: array `(n, latent_dim)`.
+        projection: `"auto"`, `"first"` or `"pca"`. Defaults to `"auto"`.
+
+    Returns:
+        A float64 array `(n, 2)`.
+
+    Raises:
+        ValueError: if `codes` is not a non-empty 2-D array or `projection`
+            is not one of the above.
+
+    Example:
+
+    >>> import numpy as np
+    >>> codes = np.random.default_rng(0).normal(size=(10, 8))
+    >>> keras_denoise.visualization.project_2d(codes).shape
+    (10, 2)
+    """
     codes = np.asarray(codes, dtype="float64")
-    if codes.ndim != 2 or len(codes) == 0:
+    if codes.ndim != 2 or codes.shape[0] == 0 or codes.shape[1] == 0:
         raise ValueError(
             "`codes` must be a non-empty array (n, latent_dim). "
             f"Received: shape={codes.shape}"
         )
-    if codes.shape[1] == 1:
+    if projection not in _PROJECTIONS:
+        raise ValueError(
+            f"`projection` must be one of {_PROJECTIONS}. "
+            f"Received: projection={projection!r}"
+        )
+    if codes.shape[1] < 2:
         return np.concatenate([codes, np.zeros_like(codes)], axis=1)
-    if codes.shape[1] == 2:
-        return codes
-    centered = codes - codes.mean(axis=0)
-    _, _, vt = np.linalg.svd(centered, full_matrices=False)
-    return centered @ vt[:2].T
+    if projection == "first" or (projection == "auto" and codes.shape[1] == 2):
+        return codes[:, :2].copy()
+    centred = codes - codes.mean(axis=0)
+    _, _, components = np.linalg.svd(centred, full_matrices=False)
+    components = components[:2]
+    largest = np.argmax(np.abs(components), axis=1)
+    signs = np.sign(components[np.arange(2), largest])
+    components = components * np.where(signs == 0, 1.0, signs)[:, None]
+    return centred @ components.T
 
 
-def latent_scatter(codes, labels=None, path=None, size=480, point_radius=2):
-    """Scatter plot of latent codes (first two dims, or PCA beyond two).
+def latent_scatter(
+    codes,
+    labels=None,
+    path=None,
+    size=480,
+    point_radius=2,
+    projection="auto",
+    title=None,
+    legend=False,
+):
+    """Scatter plot of latent codes, coloured by label.
+
+    The codes are projected to two dimensions with `project_2d` (first two
+    dims, or PCA beyond two). Points with a non-finite coordinate are left
+    out.
 
     Args:
         codes: array `(n, latent_dim)`.
@@ -200,17 +300,33 @@ def latent_scatter(codes, labels=None, path=None, size=480, point_radius=2):
         path: PNG file to write atomically, or `None`. Defaults to `None`.
         size: side of the square picture in pixels. Defaults to `480`.
         point_radius: radius of the dots. Defaults to `2`.
+        projection: `"auto"`, `"first"` or `"pca"`, see `project_2d`.
+            Defaults to `"auto"`.
+        title: text written above the plot, or `None`. Defaults to `None`.
+        legend: draw a legend of the label colours on the right (up to 20
+            classes). Defaults to `False`.
 
     Returns:
         The plot as a uint8 array `(size, size, 3)`.
 
     Raises:
-        ValueError: if `codes` is not 2-D or `labels` has another length.
+        ValueError: if `codes` is not 2-D, `labels` has another length or
+            `projection` is unknown.
+
+    Example:
+
+    >>> import numpy as np
+    >>> codes = np.random.default_rng(0).normal(size=(20, 2))
+    >>> plot = keras_denoise.visualization.latent_scatter(
+    ...     codes, labels=np.arange(20) % 3, size=128
+    ... )
+    >>> plot.shape
+    (128, 128, 3)
     """
     from PIL import Image
     from PIL import ImageDraw
 
-    points = _project_2d(codes)
+    points = project_2d(codes, projection)
     if labels is not None:
         labels = np.asarray(labels).reshape(-1)
         if len(labels) != len(points):
@@ -218,23 +334,28 @@ def latent_scatter(codes, labels=None, path=None, size=480, point_radius=2):
                 "`labels` must have one entry per code. "
                 f"Received: {len(labels)} labels for {len(points)} codes"
             )
+    classes = np.unique(labels) if labels is not None else ()
     margin = 20
-    low, high = points.min(axis=0), points.max(axis=0)
+    legend_width = 70 if legend and 0 < len(classes) <= 20 else 0
+    left, top = margin, margin + (16 if title else 0)
+    right, bottom = size - margin - legend_width, size - margin
+    finite = np.all(np.isfinite(points), axis=1)
+    low = points[finite].min(axis=0) if finite.any() else np.zeros(2)
+    high = points[finite].max(axis=0) if finite.any() else np.ones(2)
     span = np.where(high - low > 0, high - low, 1.0)
-    xy = margin + (points - low) / span * (size - 2 * margin)
+    xs = left + (points[:, 0] - low[0]) / span[0] * (right - left)
+    ys = bottom - (points[:, 1] - low[1]) / span[1] * (bottom - top)
     picture = Image.new("RGB", (size, size), (255, 255, 255))
     draw = ImageDraw.Draw(picture)
     frame = margin // 2
     draw.rectangle(
-        [frame, frame, size - frame, size - frame], outline=(0, 0, 0)
+        [left - frame, top - frame, right + frame, bottom + frame],
+        outline=(0, 0, 0),
     )
-    for i, (x, y) in enumerate(xy):
-        color = (
-            _PALETTE[int(labels[i]) % len(_PALETTE)]
-            if labels is not None
-            else _PALETTE[0]
-        )
-        y = size - y
+    for i in np.flatnonzero(finite):
+        label = 0 if labels is None else int(labels[i])
+        color = _PALETTE[label % len(_PALETTE)]
+        x, y = xs[i], ys[i]
         draw.ellipse(
             [
                 x - point_radius,
@@ -244,8 +365,17 @@ def latent_scatter(codes, labels=None, path=None, size=480, point_radius=2):
             ],
             fill=color,
         )
+    if title:
+        draw.text((left, 4), str(title), fill=(0, 0, 0))
+    if legend_width:
+        for row, label in enumerate(classes):
+            y = top + 4 + 16 * row
+            x0 = right + frame + 8
+            color = _PALETTE[int(label) % len(_PALETTE)]
+            draw.rectangle((x0, y, x0 + 10, y + 10), fill=color)
+            draw.text((x0 + 16, y - 1), str(int(label)), fill=(0, 0, 0))
     if path is not None:
-        _save_pil(picture, path)
+        _save_png(picture, path)
     return np.asarray(picture)
 
 
@@ -263,6 +393,7 @@ def history_plot(history, path=None, keys=None, size=(640, 400)):
         The plot as a uint8 array `(height, width, 3)`.
 
     Raises:
+        TypeError: if `history` is neither a `History` nor a dict.
         ValueError: if there is nothing to plot or a key is missing.
     """
     from PIL import Image
@@ -318,5 +449,5 @@ def history_plot(history, path=None, keys=None, size=(640, 400)):
         draw.line([(left, legend_y + 5), (left + 20, legend_y + 5)], fill=color)
         draw.text((left + 26, legend_y), key, fill=(0, 0, 0))
     if path is not None:
-        _save_pil(picture, path)
+        _save_png(picture, path)
     return np.asarray(picture)

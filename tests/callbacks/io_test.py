@@ -1,7 +1,6 @@
 """Tests of the callbacks' file helpers (`keras_denoise.callbacks._io`)."""
 
 import json
-import os
 
 import pytest
 
@@ -36,25 +35,3 @@ def test_is_chief_from_tf_config(monkeypatch, tf_config, expected):
     else:
         monkeypatch.setenv("TF_CONFIG", tf_config)
     assert _io.is_chief() is expected
-
-
-def test_atomic_write_replaces_whole_file(tmp_path):
-    path = tmp_path / "sub" / "file.bin"
-    _io.atomic_write(path, lambda file: file.write(b"first"))
-    _io.atomic_write(path, lambda file: file.write(b"second"))
-    assert path.read_bytes() == b"second"
-    assert os.listdir(tmp_path / "sub") == ["file.bin"]
-
-
-def test_atomic_write_failure_keeps_old_file(tmp_path):
-    path = tmp_path / "file.bin"
-    path.write_bytes(b"old")
-
-    def fail(file):
-        file.write(b"half")
-        raise RuntimeError("interrupted")
-
-    with pytest.raises(RuntimeError, match="interrupted"):
-        _io.atomic_write(path, fail)
-    assert path.read_bytes() == b"old"
-    assert os.listdir(tmp_path) == ["file.bin"]

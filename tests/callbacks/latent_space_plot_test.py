@@ -6,8 +6,8 @@ import pytest
 from PIL import Image
 
 from keras_denoise.callbacks import LatentSpacePlot
-from keras_denoise.callbacks.latent_space_plot import PALETTE
-from keras_denoise.callbacks.latent_space_plot import project_2d
+from keras_denoise.visualization import project_2d
+from keras_denoise.visualization.plots import _PALETTE as PALETTE
 
 
 def _model_with_encoder(latent_dim=2, features=6):

@@ -1,0 +1,110 @@
+"""Helpers shared across the package: atomic file writes, integer checks
+and applying a corruption to a batch eagerly.
+
+This module imports no backend and nothing from the rest of the package,
+so every module (callbacks included) may import it at module level.
+"""
+
+import contextlib
+import numbers
+import os
+import tempfile
+
+
+def _temp_file(path, suffix=".tmp"):
+    """Creates an empty temporary file next to `path`; returns (fd, name)."""
+    directory = os.path.dirname(os.path.abspath(path))
+    os.makedirs(directory, exist_ok=True)
+    return tempfile.mkstemp(
+        dir=directory, prefix=f".{os.path.basename(path)}.", suffix=suffix
+    )
+
+
+def _remove_quietly(path):
+    try:
+        os.remove(path)
+    except FileNotFoundError:
+        pass
+
+
+def atomic_write(path, write):
+    """Writes a file atomically.
+
+    `write(file)` fills a temporary file created in the same directory as
+    `path` (so the rename stays on one file system); the temporary file then
+    replaces `path` with `os.replace`. Readers see either the old file or the
+    complete new one, never a partial file, and a failure leaves nothing
+    behind. The directory is created if needed.
+
+    Args:
+        path: destination path (str or os.PathLike).
+        write: callable receiving a binary file object.
+    """
+    path = os.fspath(path)
+    handle, temp_path = _temp_file(path)
+    try:
+        with os.fdopen(handle, "wb") as file:
+            write(file)
+            file.flush()
+            os.fsync(file.fileno())
+        os.replace(temp_path, path)
+    except BaseException:
+        _remove_quietly(temp_path)
+        raise
+
+
+def write_bytes_atomic(path, data):
+    """Writes the bytes `data` to `path` atomically (see `atomic_write`)."""
+    atomic_write(path, lambda file: file.write(data))
+
+
+@contextlib.contextmanager
+def atomic_path(path, suffix=".tmp"):
+    """Yields a temporary path that replaces `path` when the block succeeds.
+
+    For writers that need a file name rather than a file object, such as
+    `keras.Model.save` (give `suffix=".keras"`). On an exception the
+    temporary file is removed and `path` is left as it was.
+    """
+    path = os.fspath(path)
+    handle, temp_path = _temp_file(path, suffix=suffix)
+    os.close(handle)
+    try:
+        yield temp_path
+        os.replace(temp_path, path)
+    except BaseException:
+        _remove_quietly(temp_path)
+        raise
+
+
+def check_int(name, value, minimum=1):
+    """Checks that `value` is an integer >= `minimum`; returns it as `int`."""
+    if (
+        not isinstance(value, numbers.Integral)
+        or isinstance(value, bool)
+        or value < minimum
+    ):
+        raise ValueError(
+            f"`{name}` must be an integer >= {minimum}. "
+            f"Received: {name}={value!r}"
+        )
+    return int(value)
+
+
+def apply_corruption(corruption, images):
+    """Corrupts a batch eagerly and returns a NumPy array.
+
+    `corruption` is a corruption layer (its `corrupt(images)` method is
+    used, which corrupts whatever the training flag), another Keras layer
+    (called with `training=True`) or a plain callable.
+    """
+    import keras
+    import numpy as np
+
+    if hasattr(corruption, "corrupt"):
+        result = corruption.corrupt(images)
+    elif isinstance(corruption, keras.layers.Layer):
+        result = corruption(images, training=True)
+    else:
+        result = corruption(images)
+    return np.asarray(keras.ops.convert_to_numpy(result))
