@@ -43,6 +43,21 @@ def _gaussian_kernel(size, sigma, channels):
     return np.tile(kernel[:, :, None, None], (1, 1, channels, 1))
 
 
+def _fitted_window(filter_size, filter_sigma, height, width):
+    """The window size and sigma used on images of `height` x `width`.
+
+    Images smaller than the window get the largest odd window that fits,
+    with its sigma scaled by the same factor so that the window keeps its
+    shape; unknown sizes keep the full window.
+    """
+    sides = [side for side in (height, width) if side is not None]
+    smallest = min(sides, default=filter_size)
+    if smallest >= filter_size:
+        return int(filter_size), float(filter_sigma)
+    size = smallest if smallest % 2 else smallest - 1
+    return size, float(filter_sigma) * size / filter_size
+
+
 def ssim(
     y_true,
     y_pred,
@@ -63,9 +78,17 @@ def ssim(
     sigma=1.5, use_sample_covariance=False, data_range=max_val,
     channel_axis=-1)`.
 
+    Images smaller than the window (such as 8x8 digits) are scored with a
+    smaller window: the largest odd size `w` that fits the smaller side,
+    with standard deviation `filter_sigma * w / filter_size`, so that the
+    window keeps its shape (with the defaults, an 8x8 image gets a 7x7
+    window of sigma 0.95). This equals scikit-image with `win_size=w` and
+    `sigma=1.5 * w / 11`; scikit-image itself raises for such images.
+
     Args:
         y_true: reference images, float, rank 4 (batch) or rank 3 (one
-            image). Height and width must be at least `filter_size`.
+            image). Images smaller than `filter_size` get a smaller window
+            (see above).
         y_pred: images to score, same shape as `y_true`.
         max_val: dynamic range of the images. Defaults to `1.0`.
         filter_size: odd size of the Gaussian window. Defaults to `11`.
@@ -81,8 +104,8 @@ def ssim(
 
     Raises:
         TypeError: if an input is not a floating-point tensor.
-        ValueError: if the shapes differ, the rank is not 3 or 4, an image is
-            smaller than the window, or an argument is out of range.
+        ValueError: if the shapes differ, the rank is not 3 or 4, or an
+            argument is out of range.
 
     Example:
 
@@ -105,15 +128,8 @@ def ssim(
             "The number of channels of `y_true` must be known. "
             f"Received: y_true.shape={tuple(y_true.shape)}"
         )
-    for name, size in (("height", height), ("width", width)):
-        if size is not None and size < filter_size:
-            raise ValueError(
-                f"Image {name} must be >= filter_size={filter_size}. "
-                f"Received: {name}={size}"
-            )
-    kernel = ops.convert_to_tensor(
-        _gaussian_kernel(filter_size, float(filter_sigma), channels)
-    )
+    size, sigma = _fitted_window(filter_size, filter_sigma, height, width)
+    kernel = ops.convert_to_tensor(_gaussian_kernel(size, sigma, channels))
 
     def local_mean(images):
         return ops.depthwise_conv(images, kernel, strides=1, padding="valid")

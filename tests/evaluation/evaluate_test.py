@@ -46,6 +46,33 @@ class TestImageMetrics:
         ]
         assert figures["ssim"] == pytest.approx(np.mean(ssim), abs=1e-6)
 
+    def test_small_images_use_the_metrics_ssim(self, rng):
+        from skimage.metrics import structural_similarity
+
+        from keras_denoise import metrics
+
+        # 8x8 digits: keras_denoise.metrics.ssim shrinks the window to 7x7.
+        clean = rng.random((3, 8, 8, 1)).astype("float32")
+        noisy = np.clip(clean + rng.normal(0, 0.1, clean.shape), 0, 1)
+        noisy = noisy.astype("float32")
+        figures = evaluation.image_metrics(clean, noisy)
+        reference = keras.ops.convert_to_numpy(metrics.ssim(clean, noisy))
+        assert figures["ssim"] == pytest.approx(float(np.mean(reference)))
+        ssim = [
+            structural_similarity(
+                a,
+                b,
+                win_size=7,
+                data_range=1.0,
+                channel_axis=-1,
+                gaussian_weights=True,
+                sigma=1.5 * 7 / 11,
+                use_sample_covariance=False,
+            )
+            for a, b in zip(clean, noisy, strict=True)
+        ]
+        assert figures["ssim"] == pytest.approx(np.mean(ssim), abs=1e-6)
+
     def test_identical_images(self, rng):
         clean = rng.random((2, 8, 8, 1)).astype("float32")
         figures = evaluation.image_metrics(clean, clean)

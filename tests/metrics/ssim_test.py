@@ -95,10 +95,29 @@ class TestFunction:
         value = ssim(image, degrade(rng, image, 0.1))
         assert tuple(value.shape) == ()
 
-    def test_rejects_small_images(self):
-        images = np.zeros((1, 8, 16, 1), "float32")
-        with pytest.raises(ValueError, match="height=8"):
-            ssim(images, images)
+    @pytest.mark.parametrize(
+        "height, width, window", [(8, 16, 7), (10, 12, 9), (5, 5, 5), (3, 4, 3)]
+    )
+    def test_small_images_shrink_the_window(self, rng, height, width, window):
+        clean = rng.random((2, height, width, 3)).astype("float32")
+        noisy = degrade(rng, clean, 0.1)
+        values = keras.ops.convert_to_numpy(ssim(clean, noisy))
+        # scikit-image with the same window: size `window`, sigma scaled.
+        expected = [
+            structural_similarity(
+                a,
+                b,
+                win_size=window,
+                gaussian_weights=True,
+                sigma=1.5 * window / 11,
+                use_sample_covariance=False,
+                data_range=1.0,
+                channel_axis=-1,
+            )
+            for a, b in zip(clean, noisy, strict=True)
+        ]
+        np.testing.assert_allclose(values, expected, atol=1e-5)
+        assert np.all(values < 0.99)
 
     def test_rejects_mismatched_shapes(self):
         with pytest.raises(ValueError, match="must have the same shape"):
