@@ -4,6 +4,7 @@ Importing this module is cheap: TensorFlow, scikit-learn and scikit-image
 are imported by the functions that need them.
 """
 
+from keras_denoise.datasets.bundled import DEFAULT_HELD_OUT
 from keras_denoise.datasets.bundled import NATURAL_IMAGE_NAMES
 from keras_denoise.datasets.bundled import load_digits
 from keras_denoise.datasets.bundled import load_faces
@@ -14,6 +15,7 @@ from keras_denoise.datasets.image_directory import image_directory
 from keras_denoise.datasets.image_directory import match_pairs
 from keras_denoise.datasets.image_directory import paired_image_directory
 from keras_denoise.datasets.image_files import IMAGE_EXTENSIONS
+from keras_denoise.datasets.image_files import ImageInfo
 from keras_denoise.datasets.image_files import list_image_files
 from keras_denoise.datasets.image_files import read_image
 from keras_denoise.datasets.image_files import read_image_info
@@ -22,7 +24,9 @@ from keras_denoise.datasets.online import load_fashion_mnist
 from keras_denoise.datasets.online import load_mnist
 
 __all__ = [
+    "DEFAULT_HELD_OUT",
     "IMAGE_EXTENSIONS",
+    "ImageInfo",
     "NATURAL_IMAGE_NAMES",
     "corrupted_pairs",
     "image_directory",

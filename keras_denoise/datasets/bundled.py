@@ -41,6 +41,7 @@ _EXTRA_NATURAL_IMAGE_NAMES = (
     "retina",
 )
 DEFAULT_HELD_OUT = ("astronaut", "camera", "coins")
+"""Photographs held out by `natural_patches` unless told otherwise."""
 
 _LUMA = np.array([0.2125, 0.7154, 0.0721], dtype="float32")
 

@@ -16,7 +16,17 @@ IMAGE_EXTENSIONS = (".png", ".jpg", ".jpeg", ".bmp")
 
 
 class ImageInfo(tuple):
-    """`(height, width, channels, bit_depth)` of an image file."""
+    """`(height, width, channels, bit_depth)` of an image file.
+
+    Returned by `read_image_info`; a tuple whose items are also named
+    attributes.
+
+    Args:
+        height: rows of pixels.
+        width: columns of pixels.
+        channels: 1 (gray), 2 (gray and alpha), 3 (RGB) or 4 (RGBA).
+        bit_depth: bits per channel, 8 or 16.
+    """
 
     __slots__ = ()
 
@@ -97,6 +107,14 @@ def read_image_info(path):
 def list_image_files(directory, recursive=False):
     """Sorted paths of the PNG/JPEG/BMP files in `directory`.
 
+    Args:
+        directory: the folder to list.
+        recursive: also list the files of its sub-folders. Defaults to
+            `False`.
+
+    Returns:
+        A sorted list of paths (str), by extension in `IMAGE_EXTENSIONS`.
+
     Raises:
         FileNotFoundError: if `directory` is not a directory.
         ValueError: if it holds no image file.
@@ -149,7 +167,7 @@ def read_image(path):
     return image, info.bit_depth
 
 
-def encode_image(image, path, bit_depth=8):
+def _encode_image(image, path, bit_depth=8):
     """Encodes a float image in [0, 1] for the file type of `path`.
 
     PNG keeps 8 or 16 bits; JPEG and BMP are 8-bit.
@@ -187,5 +205,31 @@ def encode_image(image, path, bit_depth=8):
 
 
 def write_image(path, image, bit_depth=8):
-    """Writes a float image in [0, 1] atomically (PNG 8/16-bit, JPEG, BMP)."""
-    write_bytes_atomic(path, encode_image(image, path, bit_depth))
+    """Writes a float image in [0, 1] to a PNG, JPEG or BMP file atomically.
+
+    The file type follows the extension of `path`. Values are clipped to
+    [0, 1]; PNG files keep 8 or 16 bits, JPEG (quality 95) and BMP files
+    are 8-bit, and JPEG drops an alpha channel. The file is written under a
+    temporary name and renamed, and its directory is created if needed.
+
+    Args:
+        path: the file to write, ending in `.png`, `.jpg`, `.jpeg` or
+            `.bmp`.
+        image: float array `(height, width)` or `(height, width,
+            channels)` with 1 to 4 channels, in [0, 1].
+        bit_depth: 8 or 16; 16 is used for PNG files only. Defaults to
+            `8`.
+
+    Raises:
+        ValueError: if the extension of `path` is not a supported type.
+
+    Example:
+
+    >>> import numpy as np
+    >>> keras_denoise.datasets.write_image(
+    ...     "gray16.png", np.random.rand(8, 8), bit_depth=16
+    ... )
+    >>> keras_denoise.datasets.read_image_info("gray16.png")
+    (8, 8, 1, 16)
+    """
+    write_bytes_atomic(path, _encode_image(image, path, bit_depth))

@@ -5,8 +5,6 @@ import math
 
 from keras_denoise._utils import write_bytes_atomic
 
-METRICS = ("psnr", "ssim", "mse")
-
 
 def _format(value, digits):
     if value is None:
@@ -182,6 +180,6 @@ class CorruptionReport:
         )
 
 
-def finite_or_none(value):
+def _finite_or_none(value):
     value = float(value)
     return value if math.isfinite(value) else None

@@ -8,7 +8,7 @@ import numpy as np
 from keras_denoise._utils import apply_corruption
 from keras_denoise._utils import check_int
 from keras_denoise.evaluation.corruption_report import CorruptionReport
-from keras_denoise.evaluation.corruption_report import finite_or_none
+from keras_denoise.evaluation.corruption_report import _finite_or_none
 
 
 def default_corruptions(seed=0):
@@ -104,7 +104,7 @@ def image_metrics(clean, other, max_val=1.0):
         )
     psnr = _per_image_psnr(clean, other, max_val)
     return {
-        "psnr": finite_or_none(np.mean(psnr)),
+        "psnr": _finite_or_none(np.mean(psnr)),
         "ssim": float(np.mean(_per_image_ssim(clean, other, float(max_val)))),
         "mse": float(np.mean(_per_image_mse(clean, other))),
     }
@@ -128,6 +128,15 @@ def denoised_output(model, outputs):
 
     Dual-output models give a dict or list; the output named `"denoised"`
     is taken (the first output when no name matches).
+
+    Args:
+        model: the model that made `outputs` (its `output_names` name the
+            items of a list of outputs).
+        outputs: what `model.predict` or `model(...)` returned: a tensor or
+            array, a list or tuple, or a dict of them.
+
+    Returns:
+        The denoised images, as given in `outputs`.
     """
     if isinstance(outputs, dict):
         if "denoised" in outputs:
@@ -142,7 +151,18 @@ def denoised_output(model, outputs):
 
 
 def predict_images(model, images, batch_size=32):
-    """Runs `model` on `images` and returns its denoised images (numpy)."""
+    """Runs `model` on `images` and returns its denoised images.
+
+    Args:
+        model: a Keras model mapping images to restored images; for
+            dual-output models the `"denoised"` output is taken (see
+            `denoised_output`).
+        images: float images `(n, height, width, channels)`.
+        batch_size: batch size of `model.predict`. Defaults to `32`.
+
+    Returns:
+        A float32 NumPy array of the restored images.
+    """
     outputs = model.predict(images, batch_size=batch_size, verbose=0)
     return np.asarray(denoised_output(model, outputs), dtype="float32")
 

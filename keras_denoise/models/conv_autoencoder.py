@@ -6,7 +6,7 @@ import keras
 
 from keras_denoise.models import _validation as v
 
-DOWNSAMPLING = ("strided", "pooling", "none")
+_DOWNSAMPLING = ("strided", "pooling", "none")
 
 
 def conv_autoencoder(
@@ -75,7 +75,9 @@ def conv_autoencoder(
     >>> model.output.shape
     (None, 28, 28, 1)
     """
-    downsampling = v.validate_choice("downsampling", downsampling, DOWNSAMPLING)
+    downsampling = v.validate_choice(
+        "downsampling", downsampling, _DOWNSAMPLING
+    )
     latent_dim = v.validate_positive_int(
         "latent_dim", latent_dim, allow_none=True
     )

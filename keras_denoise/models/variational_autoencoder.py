@@ -8,7 +8,7 @@ from keras_denoise.layers import SamplingLayer
 from keras_denoise.layers import VariationalLossLayer
 from keras_denoise.models import _validation as v
 
-ARCHITECTURES = ("conv", "dense")
+_ARCHITECTURES = ("conv", "dense")
 
 
 def variational_autoencoder(
@@ -101,7 +101,7 @@ def variational_autoencoder(
     input_shape = v.validate_input_shape(input_shape)
     latent_dim = v.validate_positive_int("latent_dim", latent_dim)
     architecture = v.validate_choice(
-        "architecture", architecture, ARCHITECTURES
+        "architecture", architecture, _ARCHITECTURES
     )
     filters = v.validate_int_sequence("filters", filters)
     hidden_units = v.validate_int_sequence(
