@@ -21,7 +21,7 @@ class ImageInfo(tuple):
     Returned by `read_image_info`; a tuple whose items are also named
     attributes.
 
-    Args:
+    Attributes:
         height: rows of pixels.
         width: columns of pixels.
         channels: 1 (gray), 2 (gray and alpha), 3 (RGB) or 4 (RGBA).
