@@ -107,7 +107,7 @@ def main():
                     "x".join(map(str, shape)),
                     batch_size,
                     name,
-                    counts.pop() if counts else "",
+                    models[name].count_params(),
                     t * 1e3,
                     t / hand,
                     _common.spread(values),

@@ -257,6 +257,12 @@ def candidates_for(images, batch_size, quick):
         ),
         (
             "gaussian",
+            "identity (no corruption), batched map: pipeline ceiling",
+            None,
+            batched_map(images, b, lambda x: x),
+        ),
+        (
+            "gaussian",
             "raw stateless_normal philox, per-element map",
             None,
             element_map(images, b, raw_stateless("philox")),
