@@ -1,4 +1,9 @@
-"""`python -m keras_denoise.cli` runs the `keras-denoise` command."""
+"""`python -m keras_denoise.cli` runs the `keras-denoise` command.
+
+The installed `keras-denoise` script (and `python -m keras_denoise_cli`)
+also silences the backend's start-up lines on stderr; this entry point
+imports the package, and so the backend, before it can.
+"""
 
 import sys
 

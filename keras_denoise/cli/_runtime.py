@@ -1,8 +1,6 @@
 """Quiet imports, model files and tiled inference for the command line."""
 
-import contextlib
 import os
-import sys
 import zipfile
 
 
@@ -10,40 +8,11 @@ class CLIError(Exception):
     """An error reported as one line, without a traceback."""
 
 
-@contextlib.contextmanager
-def _stderr_silenced():
-    """Silences file descriptor 2 (TensorFlow's C++ start-up chatter)."""
-    try:
-        sys.stderr.flush()
-        saved = os.dup(2)
-    except (OSError, ValueError):
-        yield
-        return
-    try:
-        with open(os.devnull, "w") as devnull:
-            os.dup2(devnull.fileno(), 2)
-            yield
-    finally:
-        os.dup2(saved, 2)
-        os.close(saved)
-
-
 def import_keras():
     """Imports Keras (and its backend) without start-up log lines."""
-    os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
-    with _stderr_silenced():
-        import keras
+    from keras_denoise_cli import quiet_import_keras
 
-        if keras.backend.backend() == "tensorflow":
-            import tensorflow as tf
-
-            tf.constant(0.0) + 1.0  # triggers the first-op log lines
-        import keras_denoise.layers  # noqa: F401 - registers the classes
-    try:
-        import keras_denoise.metrics  # noqa: F401
-    except ImportError:
-        pass
-    return keras
+    return quiet_import_keras()
 
 
 def load_model(path):

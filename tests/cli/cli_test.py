@@ -381,7 +381,7 @@ class TestErrors:
             [
                 sys.executable,
                 "-m",
-                "keras_denoise.cli",
+                "keras_denoise_cli",
                 "denoise",
                 str(tmp_path / "missing.png"),
                 "--model",
