@@ -93,6 +93,13 @@ class _LossTermMean(keras.metrics.Metric):
     `call`), not in metric variables: layer state is carried through
     `stateless_call` by every backend's trainer, metric state updated inside
     `call` is not on JAX (keras-team/keras#21639).
+
+    On JAX the trainer computes the per-batch logs inside the compiled step
+    with only the metric variables mapped, so layer state cannot be read
+    there. `keras_denoise.models.VariationalModel.compute_loss` (where JAX
+    maps every variable) therefore calls `capture()`, which copies the sums
+    into this metric's own variables; from then on `result()` reads the
+    copies.
     """
 
     def __init__(self, total, count, name):
@@ -100,25 +107,47 @@ class _LossTermMean(keras.metrics.Metric):
         # A closure, so that the layer's variables are not tracked a second
         # time as variables of this metric.
         self._state = lambda: (total, count)
+        self._captured_total = self.add_variable(
+            shape=(), initializer="zeros", name="captured_total"
+        )
+        self._captured_count = self.add_variable(
+            shape=(), initializer="zeros", name="captured_count"
+        )
+        self._read_captured = False
 
     def update_state(self, *args, **kwargs):
         # Updated by the layer's `call`.
         pass
 
+    def capture(self):
+        """Copies the layer's running sums into this metric's variables."""
+        total, count = self._state()
+        self._captured_total.assign(total.value)
+        self._captured_count.assign(count.value)
+        self._read_captured = True
+
     def reset_state(self):
-        for variable in self._state():
+        for variable in (
+            *self._state(),
+            self._captured_total,
+            self._captured_count,
+        ):
             variable.assign(0.0)
 
     def result(self):
+        if self._read_captured:
+            return ops.divide_no_nan(
+                ops.convert_to_tensor(self._captured_total),
+                ops.convert_to_tensor(self._captured_count),
+            )
         try:
             total, count = (ops.convert_to_tensor(v) for v in self._state())
         except TypeError:
             if keras.backend.backend() != "jax":
                 raise
-            # The JAX trainer detaches variable values while it runs a
-            # compiled step and maps only metric variables when it computes
-            # per-batch logs, so layer state is unreadable there. The epoch
-            # logs, read after the trainer writes the state back, are exact.
+            # A plain `keras.Model` on JAX: the per-batch logs cannot read
+            # layer state (see the class docstring). The epoch logs, read
+            # after the trainer writes the state back, are exact.
             return ops.convert_to_tensor(float("nan"), dtype="float32")
         return ops.divide_no_nan(total, count)
 
@@ -159,14 +188,19 @@ class VariationalLossLayer(keras.layers.Layer):
     `loss == k1 * reconstruction_loss + k2 * kl_loss`. Two such layers in one
     model share these log names; the last one wins.
 
-    Backends: on TensorFlow and PyTorch, the per-batch and the epoch logs
-    are exact. On JAX, the epoch logs of `fit` (the `History`) and the
-    results of `evaluate` are exact, but the per-batch logs (progress bar,
+    Backends: on TensorFlow and PyTorch the per-batch and the epoch logs
+    are exact in any model. On JAX, build the model with
+    `keras_denoise.models.VariationalModel(inputs, outputs)` (a functional
+    model, as `keras.Model(inputs, outputs)`; the `variational_autoencoder`
+    builder returns one) and both logs are exact too. In a plain
+    `keras.Model` on JAX, the epoch logs of `fit` (the `History`) and the
+    results of `evaluate` are exact but the per-batch logs (progress bar,
     `on_train_batch_end`) show `nan` for the two terms: JAX's trainer
     computes them inside the compiled step, where it exposes only metric
     variables, and metrics updated inside `call` do not work on JAX
     (keras-team/keras#21639). The running sums therefore live in
-    non-trainable variables of the layer, which every trainer carries.
+    non-trainable variables of the layer, which every trainer carries, and
+    `VariationalModel.compute_loss` copies them into metric variables.
     They are part of the layer's weights (saved with the model, like a
     `BatchNormalization`'s statistics) and have no effect on the outputs.
 
@@ -330,6 +364,13 @@ class VariationalLossLayer(keras.layers.Layer):
         self.kl_loss_sum.assign_add(kl * batch_size)
         self.sample_count.assign_add(batch_size)
         return y
+
+    def _capture_loss_terms(self):
+        # Called by `VariationalModel.compute_loss` on JAX, after the
+        # forward pass, where both the layer's and the metrics' variables
+        # are mapped: see `_LossTermMean`.
+        self.reconstruction_loss_tracker.capture()
+        self.kl_loss_tracker.capture()
 
     def compute_output_shape(self, input_shape):
         _check_inputs(input_shape)

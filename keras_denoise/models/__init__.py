@@ -9,6 +9,7 @@ from keras_denoise.models.dense_autoencoder import dense_autoencoder
 from keras_denoise.models.latent_classifier import latent_classifier
 from keras_denoise.models.residual_denoiser import residual_denoiser
 from keras_denoise.models.variational_autoencoder import variational_autoencoder
+from keras_denoise.models.variational_model import VariationalModel
 
 __all__ = [
     "backbone_autoencoder",
@@ -20,4 +21,5 @@ __all__ = [
     "latent_classifier",
     "residual_denoiser",
     "variational_autoencoder",
+    "VariationalModel",
 ]

@@ -7,6 +7,7 @@ import keras
 from keras_denoise.layers import SamplingLayer
 from keras_denoise.layers import VariationalLossLayer
 from keras_denoise.models import _validation as v
+from keras_denoise.models.variational_model import VariationalModel
 
 _ARCHITECTURES = ("conv", "dense")
 
@@ -77,7 +78,9 @@ def variational_autoencoder(
         name: name of the model. Defaults to `"variational_autoencoder"`.
 
     Returns:
-        An uncompiled functional `keras.Model` mapping `input_shape` to its
+        An uncompiled functional `keras.Model` (a
+        `keras_denoise.models.VariationalModel`, so that the loss terms
+        reach the per-batch logs on JAX too) mapping `input_shape` to its
         reconstruction, with the sub-models `"encoder"` and `"decoder"` and
         the loss layer `"vae_loss"`.
 
@@ -181,4 +184,4 @@ def variational_autoencoder(
     inputs = keras.Input(input_shape, name="input")
     z_mean, z_log_var, z = encoder(v.apply_corruption(inputs, corruption))
     outputs = loss_layer([inputs, z_mean, z_log_var, decoder(z)])
-    return keras.Model(inputs, outputs, name=name)
+    return VariationalModel(inputs, outputs, name=name)
