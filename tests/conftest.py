@@ -15,6 +15,31 @@ import numpy as np  # noqa: E402
 import pytest  # noqa: E402
 
 
+def pytest_collection_modifyitems(config, items):
+    """Skips `requires_tensorflow` tests on the other backends.
+
+    `@pytest.mark.requires_tensorflow(reason="...")` marks a test about
+    TensorFlow itself (`tf.data`, `tf.distribute`, TensorBoard summaries);
+    the reason says what it needs and is shown in the skip report.
+    """
+    backend = keras.backend.backend()
+    if backend == "tensorflow":
+        return
+    for item in items:
+        marker = item.get_closest_marker("requires_tensorflow")
+        if marker is None:
+            continue
+        reason = marker.kwargs.get("reason") or (
+            marker.args[0] if marker.args else "needs TensorFlow"
+        )
+        item.add_marker(
+            pytest.mark.skip(
+                reason=f"TensorFlow backend only ({reason}); "
+                f"KERAS_BACKEND={backend}"
+            )
+        )
+
+
 @pytest.fixture(autouse=True)
 def _fresh_keras_state():
     """Each test starts from a clean Keras session and float32 policy."""

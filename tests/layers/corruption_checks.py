@@ -149,14 +149,26 @@ def assert_fits_with_xla(make_layer, x):
     # Keras keeps `jit_compile=True` (it would warn and fall back to False
     # for a layer that does not support XLA), and neither TensorFlow nor
     # JAX falls back silently from a jit-compiled function.
-    inputs = keras.Input(shape=x.shape[1:])
-    hidden = make_layer(seed=9)(inputs)
-    outputs = keras.layers.Conv2D(x.shape[-1], 1)(hidden)
-    model = keras.Model(inputs, outputs)
-    model.compile(optimizer="sgd", loss="mse", jit_compile=True)
-    assert model.jit_compile is True
-    history = model.fit(x, x, batch_size=2, epochs=2, verbose=0)
-    assert np.all(np.isfinite(history.history["loss"]))
+    # Two models with the same weights and the same layer seed train
+    # identically: the seed generator's state is carried through the
+    # compiled step (the per-backend reproducibility contract).
+    histories, weights = [], None
+    for _ in range(2):
+        inputs = keras.Input(shape=x.shape[1:])
+        hidden = make_layer(seed=9)(inputs)
+        outputs = keras.layers.Conv2D(x.shape[-1], 1)(hidden)
+        model = keras.Model(inputs, outputs)
+        if weights is None:
+            weights = model.get_weights()
+        model.set_weights(weights)
+        model.compile(optimizer="sgd", loss="mse", jit_compile=True)
+        assert model.jit_compile is True
+        history = model.fit(
+            x, x, batch_size=2, epochs=2, shuffle=False, verbose=0
+        )
+        histories.append(history.history["loss"])
+    assert np.all(np.isfinite(histories[0]))
+    np.testing.assert_array_equal(histories[0], histories[1])
 
 
 def assert_rank3_input(make_layer, x):
@@ -211,10 +223,19 @@ class CorruptionLayerChecks:
     def test_mixed_bfloat16(self):
         assert_mixed_precision(self.make_layer, self.x(), "mixed_bfloat16")
 
+    @pytest.mark.requires_tensorflow(
+        reason="tf.data runs the layer as TensorFlow graph ops, which only "
+        "the TensorFlow backend's keras.ops produce"
+    )
     def test_tf_data_map(self):
         assert_works_in_tf_data(self.make_layer, self.x())
 
     def test_fit_with_jit_compile(self):
+        if keras.backend.backend() == "torch":
+            pytest.skip(
+                "jit_compile=True on PyTorch is torch.compile, not XLA: it "
+                "passes but compiles for ~30 s per layer on CPU"
+            )
         assert_fits_with_xla(self.make_layer, self.x())
 
     def test_rank3_input(self):
