@@ -1,0 +1,44 @@
+"""Importing the package on JAX or PyTorch does not import TensorFlow."""
+
+import importlib.util
+import os
+import subprocess
+import sys
+import textwrap
+
+import pytest
+
+CODE = """
+    import sys
+
+    import keras_denoise
+    import keras_denoise.callbacks
+    import keras_denoise.layers
+    import keras_denoise.metrics
+    import keras_denoise.models
+
+    assert keras_denoise.layers.VariationalLossLayer
+    loaded = sorted(m for m in sys.modules if m.split(".")[0] == "tensorflow")
+    print(loaded[:5])
+    import keras_denoise.datasets  # the one module that needs tf.data
+    print("tensorflow" in sys.modules)
+"""
+
+
+@pytest.mark.parametrize("backend", ["jax", "torch"])
+def test_no_tensorflow_on_other_backends(backend):
+    if importlib.util.find_spec(backend) is None:
+        pytest.skip(f"{backend} is not installed")
+    env = dict(os.environ, KERAS_BACKEND=backend, TF_CPP_MIN_LOG_LEVEL="3")
+    completed = subprocess.run(
+        [sys.executable, "-c", textwrap.dedent(CODE)],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
+    assert completed.returncode == 0, completed.stderr[-3000:]
+    lines = completed.stdout.strip().splitlines()
+    assert lines[0] == "[]"
+    tensorflow_installed = importlib.util.find_spec("tensorflow") is not None
+    assert lines[1] == str(tensorflow_installed)
