@@ -198,6 +198,22 @@ def clip_to_range(images, value_range):
     return ops.clip(images, value_range[0], value_range[1])
 
 
+def shared_draw(draws, key, draw):
+    """Returns `draws[key]`, calling `draw()` to fill it the first time.
+
+    `RandomCorruption` passes one `draws` dict to all its corruptions for
+    a batch: each sample keeps the output of one corruption only, so
+    corruptions that need the same random tensor (the same kind, shape and
+    dtype) can share one draw without changing the distribution of any
+    sample's output. With `draws=None` this is just `draw()`.
+    """
+    if draws is None:
+        return draw()
+    if key not in draws:
+        draws[key] = draw()
+    return draws[key]
+
+
 def standard_normal(shape, seed_generator, dtype):
     """Draws N(0, 1) noise of `shape` with a vectorised Box-Muller transform.
 

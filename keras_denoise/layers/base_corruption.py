@@ -79,19 +79,40 @@ class BaseCorruption(keras.layers.Layer):
         images = ops.convert_to_tensor(images, dtype=self.compute_dtype)
         return self._corrupt_and_clip(images)
 
-    def _corrupt_and_clip(self, images):
+    def _corrupt_and_clip(self, images, draws=None):
         unbatched = len(images.shape) == 3
         if unbatched:
             images = ops.expand_dims(images, 0)
-        outputs = clip_to_range(self._corrupt_batch(images), self.value_range)
+        outputs = clip_to_range(
+            self._corrupt_batch_shared(images, draws), self.value_range
+        )
         if unbatched:
             outputs = ops.squeeze(outputs, 0)
         return outputs
+
+    def _corrupt_with_draws(self, batch, draws):
+        """Corrupts and clips a rank-4 `batch`, reusing noise in `draws`.
+
+        Used by `RandomCorruption`, which keeps one corruption's output
+        per sample: see `_validation.shared_draw`.
+        """
+        batch = ops.convert_to_tensor(batch, dtype=self.compute_dtype)
+        return self._corrupt_and_clip(batch, draws)
 
     def _corrupt_batch(self, images):
         raise NotImplementedError(
             f"{type(self).__name__} must implement `_corrupt_batch(images)`."
         )
+
+    def _corrupt_batch_shared(self, images, draws):
+        """`_corrupt_batch`, taking noise from the `draws` cache if given.
+
+        Subclasses whose noise another corruption could reuse override
+        this (and implement `_corrupt_batch` as a call with `draws=None`);
+        the default ignores `draws`.
+        """
+        del draws
+        return self._corrupt_batch(images)
 
     def _channel_axis(self):
         return -1 if self.data_format == "channels_last" else 1

@@ -4,6 +4,7 @@ import keras
 from keras import ops
 
 from keras_denoise.layers._validation import draw_per_sample
+from keras_denoise.layers._validation import shared_draw
 from keras_denoise.layers._validation import standard_normal
 from keras_denoise.layers._validation import validate_severity
 from keras_denoise.layers.base_corruption import BaseCorruption
@@ -73,11 +74,19 @@ class SpeckleNoise(BaseCorruption):
         self.stddev = validate_severity("stddev", stddev, min_value=0.0)
 
     def _corrupt_batch(self, images):
+        return self._corrupt_batch_shared(images, None)
+
+    def _corrupt_batch_shared(self, images, draws):
         stddev = draw_per_sample(
             self.stddev, ops.shape(images)[0], self.seed_generator, images.dtype
         )
-        noise = standard_normal(
-            ops.shape(images), self.seed_generator, images.dtype
+        dtype = keras.backend.standardize_dtype(images.dtype)
+        noise = shared_draw(
+            draws,
+            ("standard_normal", dtype),
+            lambda: standard_normal(
+                ops.shape(images), self.seed_generator, images.dtype
+            ),
         )
         return images + images * noise * stddev
 
