@@ -24,10 +24,9 @@ class VariationalModel(keras.Model):
     `keras_denoise.models.variational_autoencoder` returns a
     `VariationalModel`.
 
-    Args:
-        inputs: the model's `keras.Input`s, as for `keras.Model`.
-        outputs: the model's outputs, as for `keras.Model`.
-        **kwargs: other `keras.Model` arguments such as `name`.
+    It takes the arguments of a functional `keras.Model`: `inputs` (the
+    model's `keras.Input`s), `outputs` and keyword arguments such as
+    `name`.
 
     Example:
 
