@@ -241,14 +241,17 @@ def _train_dataset(data, corruption, args, model):
     import tensorflow as tf
 
     from keras_denoise import datasets
+    from keras_denoise.datasets._pipeline import finish
 
     dual = _is_dual(model)
     if _is_vae(model):
         if data.stream is not None:
             return data.stream
         dataset = tf.data.Dataset.from_tensor_slices(data.train)
-        return dataset.shuffle(len(data.train), seed=args.seed).batch(
-            args.batch_size
+        return finish(
+            dataset.shuffle(len(data.train), seed=args.seed).batch(
+                args.batch_size
+            )
         )
     if data.stream is not None:
         if data.stream_kind == "pairs":
@@ -262,7 +265,9 @@ def _train_dataset(data, corruption, args, model):
             def corrupt(clean):  # noqa: F811 - plain callable mixture
                 return tf.cast(corruption(clean), tf.float32), clean
 
-        return data.stream.map(corrupt, num_parallel_calls=tf.data.AUTOTUNE)
+        return finish(
+            data.stream.map(corrupt, num_parallel_calls=tf.data.AUTOTUNE)
+        )
     if not dual:
         return datasets.corrupted_pairs(
             data.train, corruption, args.batch_size, seed=args.seed
@@ -275,7 +280,9 @@ def _train_dataset(data, corruption, args, model):
     dataset = tf.data.Dataset.from_tensor_slices(
         (noisy, {"denoised": clean, "label": labels})
     )
-    return dataset.shuffle(len(labels), seed=args.seed).batch(args.batch_size)
+    return finish(
+        dataset.shuffle(len(labels), seed=args.seed).batch(args.batch_size)
+    )
 
 
 def _is_vae(model):

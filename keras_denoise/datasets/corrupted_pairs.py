@@ -3,6 +3,7 @@
 import numpy as np
 
 from keras_denoise._utils import check_int
+from keras_denoise.datasets._pipeline import finish
 
 
 def corrupted_pairs(
@@ -18,7 +19,10 @@ def corrupted_pairs(
 
     The clean images stay in memory once; each batch is corrupted when it
     is produced, in parallel (`num_parallel_calls=AUTOTUNE`), so every
-    epoch sees fresh noise and nothing corrupted is ever stored.
+    epoch sees fresh noise and nothing corrupted is ever stored. Because
+    the calls run in parallel, a seeded corruption layer's draws reach the
+    batches in the order the threads run: the clean batches are
+    reproducible with `seed`, the noise on them is not bit-for-bit.
 
     Args:
         images: float array `(n, height, width, channels)` in the range the
@@ -92,4 +96,4 @@ def corrupted_pairs(
         return tf.cast(noisy, tf.float32), clean
 
     dataset = dataset.map(corrupt, num_parallel_calls=tf.data.AUTOTUNE)
-    return dataset.prefetch(tf.data.AUTOTUNE)
+    return finish(dataset)

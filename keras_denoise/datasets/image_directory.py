@@ -9,6 +9,7 @@ import numbers
 import os
 
 from keras_denoise._utils import check_int
+from keras_denoise.datasets._pipeline import finish
 from keras_denoise.datasets.image_files import list_image_files
 from keras_denoise.datasets.image_files import read_image_info
 
@@ -147,7 +148,7 @@ def _build(
             # few batches of crops, never the whole set.
             dataset = dataset.shuffle(batch_size * crops_per_image, seed=seed)
     dataset = dataset.batch(batch_size)
-    return dataset.prefetch(tf.data.AUTOTUNE)
+    return finish(dataset)
 
 
 def _crops(tf, image, crop_size, crops_per_image, crop_seed):

@@ -46,6 +46,15 @@ def test_repeat_and_drop_remainder(rng):
     assert shapes == [(2, 4, 4, 1)] * 7
 
 
+def test_autotuning_thread_is_off(rng):
+    # Its shutdown stalls `fit` at every epoch (see datasets/_pipeline.py);
+    # parallel map and prefetch still run.
+    images = rng.random((4, 4, 4, 1)).astype("float32")
+    ds = datasets.corrupted_pairs(images, lambda x: x, 2)
+    assert ds.options().autotune.enabled is False
+    assert len(list(ds)) == 2
+
+
 def test_trains_a_model(rng):
     import keras
 
