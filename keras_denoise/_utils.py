@@ -8,16 +8,42 @@ so every module (callbacks included) may import it at module level.
 import contextlib
 import numbers
 import os
-import tempfile
+import secrets
+import stat
 
 
 def _temp_file(path, suffix=".tmp"):
-    """Creates an empty temporary file next to `path`; returns (fd, name)."""
+    """Creates an empty temporary file next to `path`; returns (fd, name).
+
+    The file gets the permissions a plain `open(path, "w")` would give the
+    final file: those of `path` when it already exists, otherwise
+    `0o666` less the process's umask (`tempfile.mkstemp` would make every
+    output private, mode `0o600`).
+    """
     directory = os.path.dirname(os.path.abspath(path))
     os.makedirs(directory, exist_ok=True)
-    return tempfile.mkstemp(
-        dir=directory, prefix=f".{os.path.basename(path)}.", suffix=suffix
-    )
+    try:
+        mode = stat.S_IMODE(os.stat(path).st_mode)
+    except OSError:
+        mode = None
+    flags = os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_CLOEXEC", 0)
+    prefix = f".{os.path.basename(path)}."
+    for _ in range(100):
+        name = os.path.join(
+            directory, f"{prefix}{secrets.token_hex(4)}{suffix}"
+        )
+        try:
+            # The kernel applies the umask to 0o666, as for `open`.
+            handle = os.open(name, flags, 0o666)
+        except FileExistsError:
+            continue
+        if mode is not None:
+            try:
+                os.chmod(name, mode)
+            except OSError:
+                pass  # not the owner of the old file: keep the default
+        return handle, name
+    raise FileExistsError(f"No free temporary file name next to {path!r}")
 
 
 def _remove_quietly(path):

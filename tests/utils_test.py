@@ -73,3 +73,46 @@ def test_apply_corruption_dispatch():
     np.testing.assert_array_equal(
         _utils.apply_corruption(lambda x: x - 0.5, images), images * 0.0
     )
+
+
+@pytest.fixture
+def umask():
+    """Sets the process umask for a test and restores it afterwards."""
+    saved = os.umask(0o022)
+    try:
+        yield lambda mask: os.umask(mask)
+    finally:
+        os.umask(saved)
+
+
+def _mode(path):
+    return os.stat(path).st_mode & 0o777
+
+
+@pytest.mark.parametrize("mask", [0o022, 0o077, 0o002])
+def test_atomic_outputs_get_the_mode_open_would_give(tmp_path, umask, mask):
+    umask(mask)
+    _utils.write_bytes_atomic(tmp_path / "a.bin", b"x")
+    with _utils.atomic_path(tmp_path / "b.keras", suffix=".keras") as temp:
+        with open(temp, "wb") as file:
+            file.write(b"y")
+    with open(tmp_path / "plain.bin", "wb") as file:
+        file.write(b"z")
+    expected = 0o666 & ~mask
+    assert _mode(tmp_path / "plain.bin") == expected
+    assert _mode(tmp_path / "a.bin") == expected
+    assert _mode(tmp_path / "b.keras") == expected
+
+
+def test_replacing_a_file_keeps_its_mode(tmp_path, umask):
+    path = tmp_path / "a.bin"
+    path.write_bytes(b"old")
+    os.chmod(path, 0o640)
+    _utils.write_bytes_atomic(path, b"new")
+    assert path.read_bytes() == b"new"
+    assert _mode(path) == 0o640
+    with _utils.atomic_path(path) as temp:
+        with open(temp, "wb") as file:
+            file.write(b"newer")
+    assert _mode(path) == 0o640
+    assert os.listdir(tmp_path) == ["a.bin"]
