@@ -104,11 +104,36 @@ def _keep(paths, root, names):
     return kept
 
 
+# Luminance weights of scikit-image's `rgb2gray` (ITU-R BT.709), as used
+# for the bundled photographs.
+_LUMA = (0.2125, 0.7154, 0.0721)
+
+
 def _decode(tf, path, channels):
+    """Decodes a file to float32 `(h, w, channels)`, dropping alpha.
+
+    The file is decoded with its own channels (`channels=0`: TensorFlow's
+    BMP decoder cannot convert to gray) and converted here, so every format
+    converts the same way.
+    """
     contents = tf.io.read_file(path)
     image = tf.io.decode_image(
-        contents, channels=channels, dtype=tf.float32, expand_animations=False
+        contents, channels=0, dtype=tf.float32, expand_animations=False
     )
+    count = tf.shape(image)[-1]
+    if channels == 1:
+        luma = tf.constant(_LUMA, tf.float32)
+        image = tf.cond(
+            count >= 3,
+            lambda: tf.reduce_sum(image[..., :3] * luma, -1, keepdims=True),
+            lambda: image[..., :1],
+        )
+    else:
+        image = tf.cond(
+            count >= 3,
+            lambda: image[..., :3],
+            lambda: tf.repeat(image[..., :1], 3, axis=-1),
+        )
     image.set_shape([None, None, channels])
     return image
 
@@ -192,9 +217,11 @@ def image_directory(
             full images. Defaults to `None`.
         batch_size: images per batch. Defaults to `32` with a `crop_size`
             and `1` without (full images of one size may be batched).
-        channels: `1` (gray) or `3` (RGB); files are converted. `None`
-            takes the first file's kind (RGBA files lose alpha). Defaults
-            to `None`.
+        channels: `1` (gray) or `3` (RGB); files are converted (colour
+            to gray with the luminance weights 0.2125, 0.7154, 0.0721 of
+            scikit-image's `rgb2gray`, gray repeated to RGB, alpha
+            dropped). `None` takes the first file's kind. Defaults to
+            `None`.
         shuffle: shuffle the file order every epoch. Defaults to `True`
             with a `crop_size`, `False` without.
         seed: seed of the shuffle and of the crop positions. Defaults to
@@ -216,6 +243,7 @@ def image_directory(
         FileNotFoundError: if the folder does not exist.
         ValueError: if it holds no image, a file is not a readable image or
             is smaller than `crop_size`, or an argument is invalid.
+
     """
     crop_size = _check_crop_size(crop_size)
     if batch_size is None:
@@ -262,6 +290,7 @@ def match_pairs(noisy_dir, clean_dir, recursive=False):
     Raises:
         FileNotFoundError: if a folder does not exist.
         ValueError: listing the names found in only one folder.
+
     """
     noisy = list_image_files(noisy_dir, recursive=recursive)
     clean = list_image_files(clean_dir, recursive=recursive)
@@ -331,8 +360,8 @@ def paired_image_directory(
             full images. Defaults to `None`.
         batch_size: pairs per batch. Defaults to `32` with a `crop_size`,
             `1` without.
-        channels: `1` or `3`; `None` takes the first clean file's kind.
-            Defaults to `None`.
+        channels: `1` or `3`, converted as in `image_directory`; `None`
+            takes the first clean file's kind. Defaults to `None`.
         shuffle: shuffle the pairs every epoch. Defaults to `True` with a
             `crop_size`, `False` without.
         seed: seed of the shuffle and of the crop positions. Defaults to

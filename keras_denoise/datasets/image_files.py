@@ -24,8 +24,10 @@ class ImageInfo(tuple):
     Attributes:
         height: rows of pixels.
         width: columns of pixels.
-        channels: 1 (gray), 2 (gray and alpha), 3 (RGB) or 4 (RGBA).
+        channels: 1 (gray), 2 (gray and alpha), 3 (RGB) or 4 (RGBA),
+            as `read_image` decodes the file.
         bit_depth: bits per channel, 8 or 16.
+
     """
 
     __slots__ = ()
@@ -53,17 +55,77 @@ _MODE_CHANNELS = {
     "RGBA": 4,
 }
 
+# Channels TensorFlow decodes a PNG to, by the IHDR colour type. Pillow's
+# mode is not enough: it opens 16-bit gray+alpha PNGs as RGBA.
+_PNG_CHANNELS = {0: 1, 2: 3, 3: 3, 4: 2, 6: 4}
 
-def _png_bit_depth(path):
+
+def _png_header(path):
+    """`(bit_depth, channels)` of a PNG as TensorFlow decodes it, or None.
+
+    A palette image with a `tRNS` chunk decodes to RGBA; TensorFlow ignores
+    `tRNS` for gray and RGB images.
+    """
     with open(path, "rb") as f:
-        head = f.read(26)
-    if head[:8] == b"\x89PNG\r\n\x1a\n" and len(head) == 26:
-        return 16 if head[24] == 16 else 8
-    return 8
+        head = f.read(33)
+        if head[:8] != b"\x89PNG\r\n\x1a\n" or len(head) < 33:
+            return None
+        bit_depth = 16 if head[24] == 16 else 8
+        color_type = head[25]
+        if color_type not in _PNG_CHANNELS:
+            return None
+        channels = _PNG_CHANNELS[color_type]
+        if color_type == 3:
+            # Walk the chunks before the pixel data looking for tRNS.
+            while True:
+                chunk = f.read(8)
+                if len(chunk) < 8 or chunk[4:] in (b"IDAT", b"IEND"):
+                    break
+                if chunk[4:] == b"tRNS":
+                    channels = 4
+                    break
+                f.seek(int.from_bytes(chunk[:4], "big") + 4, os.SEEK_CUR)
+    return bit_depth, channels
+
+
+def _bmp_bits_per_pixel(path):
+    with open(path, "rb") as f:
+        head = f.read(30)
+    if len(head) < 30:
+        return None
+    if int.from_bytes(head[14:18], "little") == 12:  # OS/2 core header
+        return int.from_bytes(head[24:26], "little")
+    return int.from_bytes(head[28:30], "little")
+
+
+def _bmp_channels(path, mode):
+    """Channels TensorFlow decodes a BMP to: it reads 8-bit BMPs as gray
+    (ignoring the palette), 24-bit as RGB and 32-bit as RGBA, and nothing
+    else."""
+    bits = _bmp_bits_per_pixel(path)
+    if bits == 32:
+        return 4
+    if bits == 24:
+        return 3
+    if bits == 8 and mode == "L":
+        return 1
+    if bits == 8:
+        raise ValueError(
+            f"Unsupported BMP file {path!r}: an 8-bit BMP with a colour "
+            "palette (only gray 8-bit, 24-bit and 32-bit BMPs are read); "
+            "save it as PNG"
+        )
+    raise ValueError(
+        f"Unsupported BMP file {path!r}: {bits} bits per pixel (only 8-bit "
+        "gray, 24-bit and 32-bit BMPs are read); save it as PNG"
+    )
 
 
 def read_image_info(path):
     """Reads the header of an image file without decoding its pixels.
+
+    The channels are those `read_image` (TensorFlow) decodes the file to:
+    a palette PNG with transparency gives 4, a 32-bit BMP gives 4.
 
     Args:
         path: the file.
@@ -73,7 +135,19 @@ def read_image_info(path):
 
     Raises:
         FileNotFoundError: if the file does not exist.
-        ValueError: if it is not a readable PNG, JPEG or BMP image.
+        ValueError: if it is not a readable PNG, JPEG or BMP image, or is
+            a kind of BMP TensorFlow cannot decode (1-, 4- or 16-bit, or
+            8-bit with a colour palette).
+
+    Example:
+
+    >>> import numpy as np
+    >>> keras_denoise.datasets.write_image("rgb.png", np.random.rand(8, 12, 3))
+    >>> info = keras_denoise.datasets.read_image_info("rgb.png")
+    >>> info
+    (8, 12, 3, 8)
+    >>> info.width, info.channels
+    (12, 3)
     """
     from PIL import Image
     from PIL import UnidentifiedImageError
@@ -90,17 +164,18 @@ def read_image_info(path):
                 )
             width, height = image.size
             mode = image.mode
+            file_format = image.format
     except (UnidentifiedImageError, OSError, SyntaxError) as error:
         raise ValueError(f"Not a readable image file: {path!r}") from error
     if mode not in _MODE_CHANNELS:
         raise ValueError(f"Unsupported image mode {mode} in {path!r}")
-    channels = _MODE_CHANNELS[mode]
-    bit_depth = _png_bit_depth(path)
-    if bit_depth == 16 and mode == "RGB":
-        # Pillow reports 16-bit RGB(A) PNGs as 8-bit RGB.
-        with open(path, "rb") as f:
-            color_type = f.read(26)[25]
-        channels = 4 if color_type == 6 else 3
+    channels, bit_depth = _MODE_CHANNELS[mode], 8
+    if file_format == "PNG":
+        header = _png_header(path)
+        if header is not None:
+            bit_depth, channels = header
+    elif file_format == "BMP":
+        channels = _bmp_channels(path, mode)
     return ImageInfo(height, width, channels, bit_depth)
 
 
@@ -118,6 +193,7 @@ def list_image_files(directory, recursive=False):
     Raises:
         FileNotFoundError: if `directory` is not a directory.
         ValueError: if it holds no image file.
+
     """
     directory = os.fspath(directory)
     if not os.path.isdir(directory):
@@ -152,6 +228,7 @@ def read_image(path):
 
     Raises:
         FileNotFoundError, ValueError: for a missing or unreadable file.
+
     """
     info = read_image_info(path)
     import tensorflow as tf

@@ -45,6 +45,52 @@ class TestImageFiles:
         with pytest.raises(FileNotFoundError):
             datasets.read_image_info(str(tmp_path / "missing.png"))
 
+    def test_channels_match_what_tensorflow_decodes(self, tmp_path, rng):
+        import tensorflow as tf
+        from PIL import Image
+
+        def png(name, pixels):
+            (tmp_path / name).write_bytes(tf.io.encode_png(pixels).numpy())
+
+        png("la16.png", rng.integers(0, 65536, (5, 6, 2), dtype="uint16"))
+        png("la8.png", rng.integers(0, 256, (5, 6, 2), dtype="uint8"))
+        png("rgba16.png", rng.integers(0, 65536, (5, 6, 4), dtype="uint16"))
+        gray = Image.fromarray(rng.integers(0, 256, (5, 6), dtype="uint8"))
+        gray.convert("P").save(tmp_path / "palette.png")
+        gray.convert("P").save(tmp_path / "palette_trns.png", transparency=0)
+        gray.save(tmp_path / "gray_trns.png", transparency=3)
+        rgba = rng.integers(0, 256, (5, 6, 4), dtype="uint8")
+        Image.fromarray(rgba, "RGBA").save(tmp_path / "rgba32.bmp")
+        Image.fromarray(rgba[..., :3], "RGB").save(tmp_path / "rgb24.bmp")
+        gray.save(tmp_path / "gray8.bmp")
+        expected = {
+            "la16.png": (5, 6, 2, 16),  # Pillow calls it RGBA
+            "la8.png": (5, 6, 2, 8),
+            "rgba16.png": (5, 6, 4, 16),
+            "palette.png": (5, 6, 3, 8),
+            "palette_trns.png": (5, 6, 4, 8),  # decoded with alpha
+            "gray_trns.png": (5, 6, 1, 8),  # tRNS ignored for gray
+            "rgba32.bmp": (5, 6, 4, 8),  # Pillow calls it RGB
+            "rgb24.bmp": (5, 6, 3, 8),
+            "gray8.bmp": (5, 6, 1, 8),
+        }
+        for name, info in expected.items():
+            assert datasets.read_image_info(str(tmp_path / name)) == info
+            image, depth = datasets.read_image(str(tmp_path / name))
+            assert image.shape == info[:3] and depth == info[3], name
+
+    def test_bmp_kinds_tensorflow_cannot_decode_fail_early(self, tmp_path, rng):
+        from PIL import Image
+
+        bits = rng.random((5, 6)) > 0.5
+        Image.fromarray(bits).save(tmp_path / "mono.bmp")
+        colour = rng.integers(0, 256, (5, 6, 3), dtype="uint8")
+        Image.fromarray(colour).convert("P").save(tmp_path / "palette.bmp")
+        with pytest.raises(ValueError, match="mono.bmp.*1 bits per pixel"):
+            datasets.read_image_info(str(tmp_path / "mono.bmp"))
+        with pytest.raises(ValueError, match="palette.bmp.*colour palette"):
+            datasets.read_image_info(str(tmp_path / "palette.bmp"))
+
     def test_write_is_atomic_on_failure(self, tmp_path):
         with pytest.raises(ValueError, match="Unsupported output"):
             datasets.write_image(str(tmp_path / "x.tif"), np.zeros((2, 2, 1)))
@@ -74,6 +120,41 @@ class TestImageDirectory:
         assert shapes == [(1, 20, 30, 1), (1, 25, 12, 1), (1, 7, 9, 1)]
         with pytest.raises(ValueError, match="different sizes"):
             datasets.image_directory(str(tmp_path), batch_size=2)
+
+    def test_gray_and_colour_bmps_stream_in_any_channels(self, tmp_path, rng):
+        from PIL import Image
+
+        gray = rng.integers(0, 256, (6, 7), dtype="uint8")
+        rgba = rng.integers(0, 256, (6, 7, 4), dtype="uint8")
+        Image.fromarray(gray).save(tmp_path / "a_gray.bmp")
+        Image.fromarray(rgba[..., :3]).save(tmp_path / "b_rgb.bmp")
+        Image.fromarray(rgba, "RGBA").save(tmp_path / "c_rgba.bmp")
+        gray_f = gray[..., None] / np.float32(255)
+        rgb_f = rgba[..., :3] / np.float32(255)
+        luma = rgb_f @ np.array([0.2125, 0.7154, 0.0721], "float32")
+        # channels=None takes the first file, a gray BMP: 1 channel.
+        for channels in (None, 1):
+            batches = [
+                b.numpy()[0]
+                for b in datasets.image_directory(
+                    str(tmp_path), channels=channels
+                )
+            ]
+            assert [b.shape for b in batches] == [(6, 7, 1)] * 3
+            np.testing.assert_allclose(batches[0], gray_f, atol=1e-6)
+            np.testing.assert_allclose(batches[1][..., 0], luma, atol=1e-6)
+            np.testing.assert_allclose(batches[2][..., 0], luma, atol=1e-6)
+        batches = [
+            b.numpy()[0]
+            for b in datasets.image_directory(str(tmp_path), channels=3)
+        ]
+        np.testing.assert_allclose(batches[0], np.repeat(gray_f, 3, -1))
+        np.testing.assert_allclose(batches[1], rgb_f, atol=1e-6)
+        np.testing.assert_allclose(batches[2], rgb_f, atol=1e-6)  # no alpha
+        crops = datasets.image_directory(
+            str(tmp_path), crop_size=4, batch_size=3, channels=1, seed=0
+        )
+        assert tuple(next(iter(crops)).shape) == (3, 4, 4, 1)
 
     def test_sixteen_bit_values_are_kept(self, tmp_path, rng):
         image = rng.random((6, 6, 1)).astype("float32")
