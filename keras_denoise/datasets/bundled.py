@@ -180,6 +180,14 @@ def load_faces(size=25, test_split=0.2, seed=0):
     Raises:
         ValueError: if `size`, `test_split` or `seed` is invalid.
         ImportError: if scikit-image is not installed.
+
+    Example:
+
+    >>> (x, y), (x_test, y_test) = keras_denoise.datasets.load_faces(24)
+    >>> x.shape[1:], len(x) + len(x_test)
+    ((24, 24, 1), 200)
+    >>> sorted(set(y.tolist()))
+    [0, 1]
     """
     size = check_int("size", size, minimum=2)
     test_split = _check_split(test_split)
@@ -229,6 +237,14 @@ def load_natural_images(names=None, grayscale=False):
     Raises:
         ValueError: if a name is unknown.
         ImportError: if scikit-image is not installed.
+
+    Example:
+
+    >>> images = keras_denoise.datasets.load_natural_images(
+    ...     ["camera", "coffee"], grayscale=True
+    ... )
+    >>> {name: image.shape for name, image in images.items()}
+    {'camera': (512, 512, 1), 'coffee': (400, 600, 1)}
     """
     names = _check_names(names)
     data = _require("skimage.data")

@@ -244,6 +244,23 @@ def image_directory(
         ValueError: if it holds no image, a file is not a readable image or
             is smaller than `crop_size`, or an argument is invalid.
 
+    Example:
+
+    >>> import os, tempfile
+    >>> import numpy as np
+    >>> folder = tempfile.mkdtemp()
+    >>> for i in range(3):
+    ...     keras_denoise.datasets.write_image(
+    ...         os.path.join(folder, f"{i}.png"), np.random.rand(20, 30, 3)
+    ...     )
+    >>> train = keras_denoise.datasets.image_directory(
+    ...     folder, crop_size=16, batch_size=2, seed=0
+    ... )
+    >>> [tuple(batch.shape) for batch in train]
+    [(2, 16, 16, 3), (1, 16, 16, 3)]
+    >>> full = keras_denoise.datasets.image_directory(folder, channels=1)
+    >>> tuple(next(iter(full)).shape)
+    (1, 20, 30, 1)
     """
     crop_size = _check_crop_size(crop_size)
     if batch_size is None:
@@ -284,6 +301,12 @@ def image_directory(
 def match_pairs(noisy_dir, clean_dir, recursive=False):
     """Pairs the files of two folders by name without extension.
 
+    Args:
+        noisy_dir: folder of corrupted images.
+        clean_dir: folder of clean images.
+        recursive: include sub-folders (names then include the relative
+            folder). Defaults to `False`.
+
     Returns:
         `(noisy_paths, clean_paths)`, sorted by name.
 
@@ -291,6 +314,20 @@ def match_pairs(noisy_dir, clean_dir, recursive=False):
         FileNotFoundError: if a folder does not exist.
         ValueError: listing the names found in only one folder.
 
+    Example:
+
+    >>> import os, tempfile
+    >>> import numpy as np
+    >>> root = tempfile.mkdtemp()
+    >>> for folder, name in [("noisy", "a.jpg"), ("clean", "a.png")]:
+    ...     keras_denoise.datasets.write_image(
+    ...         os.path.join(root, folder, name), np.random.rand(8, 8)
+    ...     )
+    >>> noisy, clean = keras_denoise.datasets.match_pairs(
+    ...     os.path.join(root, "noisy"), os.path.join(root, "clean")
+    ... )
+    >>> [os.path.basename(p) for p in noisy + clean]
+    ['a.jpg', 'a.png']
     """
     noisy = list_image_files(noisy_dir, recursive=recursive)
     clean = list_image_files(clean_dir, recursive=recursive)

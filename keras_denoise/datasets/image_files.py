@@ -28,6 +28,12 @@ class ImageInfo(tuple):
             as `read_image` decodes the file.
         bit_depth: bits per channel, 8 or 16.
 
+    Example:
+
+    >>> info = keras_denoise.datasets.ImageInfo(480, 640, 3, 8)
+    >>> info.height, info.width, info.channels, info.bit_depth
+    (480, 640, 3, 8)
+    >>> height, width, channels, bit_depth = info
     """
 
     __slots__ = ()
@@ -194,6 +200,20 @@ def list_image_files(directory, recursive=False):
         FileNotFoundError: if `directory` is not a directory.
         ValueError: if it holds no image file.
 
+    Example:
+
+    >>> import os, tempfile
+    >>> import numpy as np
+    >>> folder = tempfile.mkdtemp()
+    >>> for name in ("b.png", "a.JPG", "notes.txt"):
+    ...     path = os.path.join(folder, name)
+    ...     if name.endswith(".txt"):
+    ...         open(path, "w").close()
+    ...     else:
+    ...         keras_denoise.datasets.write_image(path, np.zeros((4, 4)))
+    >>> paths = keras_denoise.datasets.list_image_files(folder)
+    >>> [os.path.basename(p) for p in paths]
+    ['a.JPG', 'b.png']
     """
     directory = os.fspath(directory)
     if not os.path.isdir(directory):
@@ -229,6 +249,15 @@ def read_image(path):
     Raises:
         FileNotFoundError, ValueError: for a missing or unreadable file.
 
+    Example:
+
+    >>> import numpy as np
+    >>> keras_denoise.datasets.write_image(
+    ...     "ramp.png", np.linspace(0, 1, 16).reshape(4, 4), bit_depth=16
+    ... )
+    >>> image, bit_depth = keras_denoise.datasets.read_image("ramp.png")
+    >>> image.shape, image.dtype, bit_depth
+    ((4, 4, 1), dtype('float32'), 16)
     """
     info = read_image_info(path)
     import tensorflow as tf
