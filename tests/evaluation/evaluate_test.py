@@ -173,6 +173,192 @@ class TestEvaluateCorruptions:
             )
 
 
+def _halving_model(channels=1):
+    """A fully convolutional "denoiser": output = input / 2."""
+    inputs = keras.Input((None, None, channels))
+    return keras.Model(inputs, keras.layers.Rescaling(0.5)(inputs))
+
+
+class TestStreamedImages:
+    def test_array_and_stream_give_identical_reports(self, rng):
+        images = rng.random((7, 12, 10, 1)).astype("float32")
+        kwargs = dict(
+            batch_size=3, baselines={"zero": lambda b: np.zeros_like(b)}
+        )
+        array = evaluation.evaluate_corruptions(
+            _identity_model(),
+            images,
+            evaluation.default_corruptions(5),
+            **kwargs,
+        )
+        # A generator mixing single images and batches.
+        stream = (x for x in [images[0], images[1:4], images[4], images[5:]])
+        streamed = evaluation.evaluate_corruptions(
+            _identity_model(),
+            stream,
+            evaluation.default_corruptions(5),
+            **kwargs,
+        )
+        assert streamed.to_dict() == array.to_dict()
+        assert streamed.num_images == 7
+
+    def test_images_of_many_sizes_match_numpy_per_image(self, rng):
+        sizes = [(12, 17), (12, 17), (20, 9), (15, 15)]
+        images = [rng.random((h, w, 1)).astype("float32") for h, w in sizes]
+        noisy = [np.clip(x + 0.05, 0, 1) for x in images]
+        report = evaluation.evaluate_corruptions(
+            _halving_model(),
+            iter(images),
+            {"real": iter(noisy), "clean": None},
+            batch_size=4,
+        )
+        assert report.num_images == 4
+        mse_in = [
+            np.mean((n.astype("float64") - x) ** 2)
+            for n, x in zip(noisy, images, strict=True)
+        ]
+        mse_out = [
+            np.mean((0.5 * n.astype("float64") - x) ** 2)
+            for n, x in zip(noisy, images, strict=True)
+        ]
+        row = report["real"]
+        assert row["input"]["mse"] == pytest.approx(np.mean(mse_in), rel=1e-6)
+        assert row["output"]["mse"] == pytest.approx(np.mean(mse_out), rel=1e-5)
+        assert row["output"]["psnr"] == pytest.approx(
+            np.mean(-10 * np.log10(mse_out)), rel=1e-5
+        )
+        # clean: the input is the clean image (infinite PSNR), the output
+        # is half of it.
+        assert report["clean"]["input"]["psnr"] is None
+        half = [np.mean((0.5 * x.astype("float64") - x) ** 2) for x in images]
+        assert report["clean"]["output"]["mse"] == pytest.approx(
+            np.mean(half), rel=1e-5
+        )
+
+    def test_streams_one_batch_at_a_time(self, rng):
+        pulled, lags = [0], []
+
+        def images():
+            for i in range(9):
+                pulled[0] += 1
+                yield rng.random((8 + i % 2, 8, 1)).astype("float32")
+
+        def baseline(batch):
+            lags.append(pulled[0])
+            return batch
+
+        report = evaluation.evaluate_corruptions(
+            _identity_model(),
+            images(),
+            {"clean": None},
+            batch_size=2,
+            baselines={"b": baseline},
+        )
+        assert report.num_images == 9
+        # Sizes alternate, so every batch holds one image and at most one
+        # more image has been read when it is scored.
+        assert len(lags) == 9
+        processed = np.arange(1, 10)
+        assert (np.array(lags) - processed).max() <= 1
+
+    def test_tf_data_dataset_of_a_folder(self, rng, tmp_path):
+        from keras_denoise import datasets
+
+        for i, (h, w) in enumerate([(16, 20), (24, 12), (16, 20)]):
+            datasets.write_image(
+                str(tmp_path / f"{i}.png"), rng.random((h, w, 3))
+            )
+        photos = datasets.image_directory(str(tmp_path))
+        report = evaluation.evaluate_corruptions(
+            _halving_model(3),
+            photos,
+            {"clean": None},
+            examples_dir=str(tmp_path / "ex"),
+        )
+        assert report.num_images == 3
+        expected = np.mean(
+            [
+                np.mean((0.5 * x - x) ** 2)
+                for x in (
+                    datasets.read_image(str(tmp_path / f"{i}.png"))[0]
+                    for i in range(3)
+                )
+            ]
+        )
+        assert report["clean"]["output"]["mse"] == pytest.approx(
+            expected, rel=1e-5
+        )
+        # Examples of several sizes: centre crops of the shared 16x12.
+        from PIL import Image
+
+        grid = Image.open(tmp_path / "ex" / "examples_clean.png")
+        assert grid.size[1] == 2 + 3 * (16 + 2)
+
+    def test_example_size_crops_large_images(self, rng, tmp_path):
+        images = rng.random((2, 40, 30, 1)).astype("float32")
+        evaluation.evaluate_corruptions(
+            _identity_model(),
+            images,
+            {"clean": None},
+            examples_dir=str(tmp_path),
+            example_size=16,
+        )
+        image_grid = np.asarray(
+            __import__("PIL.Image").Image.open(tmp_path / "examples_clean.png")
+        )
+        # 3 rows of 16-pixel crops with 2 pixels of padding.
+        assert image_grid.shape[0] == 2 + 3 * 18
+
+    @pytest.mark.parametrize(
+        "images, corruptions, error, match",
+        [
+            (iter([]), {"clean": None}, ValueError, "yielded no image"),
+            (
+                iter([np.zeros((4, 4, 1), "uint8")]),
+                {"clean": None},
+                TypeError,
+                "item 0 with dtype=uint8",
+            ),
+            (
+                iter([np.zeros((4, 4), "float32")]),
+                {"clean": None},
+                ValueError,
+                "item 0 with shape=",
+            ),
+            (
+                iter([np.zeros((4, 4, 1), "float32")] * 2),
+                {"real": iter([np.zeros((4, 4, 1), "float32")])},
+                ValueError,
+                r"they end after 1 image\(s\)",
+            ),
+            (
+                iter([np.zeros((4, 4, 1), "float32")]),
+                {"real": iter([np.zeros((4, 4, 1), "float32")] * 3)},
+                ValueError,
+                "2 more than the 1 clean",
+            ),
+            (
+                iter([np.zeros((4, 4, 1), "float32")]),
+                {"real": np.zeros((1, 4, 4, 1), "float32")},
+                ValueError,
+                "as one array need `images` as an array",
+            ),
+            (
+                iter([np.zeros((4, 4, 1), "float32")]),
+                {"real": iter([np.zeros((4, 5, 1), "float32")])},
+                ValueError,
+                r"corrupted image 0 has shape \(4, 5, 1\)",
+            ),
+            ("images.png", None, TypeError, "iterable of images"),
+        ],
+    )
+    def test_stream_errors(self, images, corruptions, error, match):
+        with pytest.raises(error, match=match):
+            evaluation.evaluate_corruptions(
+                _identity_model(), images, corruptions
+            )
+
+
 class TestCorruptionReport:
     def _report(self):
         return evaluation.CorruptionReport(
