@@ -216,6 +216,17 @@ def comparison_grid(clean, corrupted, reconstructed, path=None, **kwargs):
 
     Returns:
         The grid as a uint8 array `(height, width, 3)`.
+
+    Example:
+
+    >>> import numpy as np
+    >>> clean = np.random.rand(4, 8, 8, 1)
+    >>> noisy = np.clip(clean + np.random.normal(0, 0.1, clean.shape), 0, 1)
+    >>> grid = keras_denoise.visualization.comparison_grid(
+    ...     clean, noisy, clean, path="examples.png", scale=2
+    ... )
+    >>> grid.shape[0]  # three rows of 16-pixel images, 2 pixels apart
+    56
     """
     return image_grid(
         [clean, corrupted, reconstructed],
@@ -395,6 +406,15 @@ def history_plot(history, path=None, keys=None, size=(640, 400)):
     Raises:
         TypeError: if `history` is neither a `History` nor a dict.
         ValueError: if there is nothing to plot or a key is missing.
+
+    Example:
+
+    >>> history = {"loss": [0.9, 0.5, 0.4], "val_loss": [1.0, 0.7, 0.6]}
+    >>> plot = keras_denoise.visualization.history_plot(
+    ...     history, path="history.png", size=(320, 200)
+    ... )
+    >>> plot.shape
+    (200, 320, 3)
     """
     from PIL import Image
     from PIL import ImageDraw
