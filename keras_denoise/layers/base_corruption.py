@@ -120,6 +120,13 @@ class BaseCorruption(keras.layers.Layer):
     def compute_output_shape(self, input_shape):
         return input_shape
 
+    def compute_output_spec(self, inputs, training=None):
+        # Keras builds a functional model through this method, not `call`:
+        # checking the symbolic input here makes a wrong rank or an integer
+        # `keras.Input` fail when the model is built, not at `fit`.
+        check_image_batch(inputs)
+        return keras.KerasTensor(inputs.shape, dtype=self.compute_dtype)
+
     def get_config(self):
         config = super().get_config()
         config.update(

@@ -30,6 +30,24 @@ def _check_pair(input_shape):
         )
 
 
+def _check_tensors(inputs):
+    """Checks `[z_mean, z_log_var]`, tensors or `keras.Input`s."""
+    if not isinstance(inputs, (list, tuple)) or len(inputs) != 2:
+        raise ValueError(
+            "`SamplingLayer` expects a list of two tensors "
+            f"`[z_mean, z_log_var]`. Received: inputs={inputs!r}"
+        )
+    z_mean, z_log_var = inputs
+    _check_pair([tuple(z_mean.shape), tuple(z_log_var.shape)])
+    for name, tensor in (("z_mean", z_mean), ("z_log_var", z_log_var)):
+        dtype = keras.backend.standardize_dtype(tensor.dtype)
+        if "float" not in dtype:
+            raise TypeError(
+                f"`{name}` must be a floating-point tensor. "
+                f"Received: {name}.dtype={dtype}"
+            )
+
+
 @keras.saving.register_keras_serializable(package="keras_denoise")
 class SamplingLayer(keras.layers.Layer):
     """Draws `z = z_mean + exp(0.5 * z_log_var) * eps`, `eps ~ N(0, I)`.
@@ -85,20 +103,8 @@ class SamplingLayer(keras.layers.Layer):
         self.built = True
 
     def call(self, inputs):
-        if not isinstance(inputs, (list, tuple)) or len(inputs) != 2:
-            raise ValueError(
-                "`SamplingLayer` expects a list of two tensors "
-                f"`[z_mean, z_log_var]`. Received: inputs={inputs!r}"
-            )
+        _check_tensors(inputs)
         z_mean, z_log_var = inputs
-        _check_pair([tuple(z_mean.shape), tuple(z_log_var.shape)])
-        for name, tensor in (("z_mean", z_mean), ("z_log_var", z_log_var)):
-            dtype = keras.backend.standardize_dtype(tensor.dtype)
-            if "float" not in dtype:
-                raise TypeError(
-                    f"`{name}` must be a floating-point tensor. "
-                    f"Received: {name}.dtype={dtype}"
-                )
         epsilon = keras.random.normal(
             ops.shape(z_mean), dtype=z_mean.dtype, seed=self.seed_generator
         )
@@ -107,6 +113,12 @@ class SamplingLayer(keras.layers.Layer):
     def compute_output_shape(self, input_shape):
         _check_pair(input_shape)
         return tuple(input_shape[0])
+
+    def compute_output_spec(self, inputs):
+        # Functional models are built through this method, not `call`: the
+        # dtypes of `keras.Input`s are checked here.
+        _check_tensors(inputs)
+        return keras.KerasTensor(inputs[0].shape, dtype=self.compute_dtype)
 
     def get_config(self):
         config = super().get_config()

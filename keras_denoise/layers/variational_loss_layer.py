@@ -86,6 +86,21 @@ def _check_inputs(input_shape):
         )
 
 
+def _check_tensors(inputs):
+    """Checks `[x, z_mean, z_log_var, y]`, tensors or `keras.Input`s."""
+    if not isinstance(inputs, (list, tuple)):
+        _check_inputs(inputs.shape)
+    _check_inputs([tuple(t.shape) for t in inputs])
+    names = ("x", "z_mean", "z_log_var", "y")
+    for name, tensor in zip(names, inputs, strict=True):
+        dtype = keras.backend.standardize_dtype(tensor.dtype)
+        if "float" not in dtype:
+            raise TypeError(
+                f"`{name}` must be a floating-point tensor. "
+                f"Received: {name}.dtype={dtype}"
+            )
+
+
 class _LossTermMean(keras.metrics.Metric):
     """Reads a running mean that the owning layer keeps in its own state.
 
@@ -343,17 +358,7 @@ class VariationalLossLayer(keras.layers.Layer):
         return reconstruction, ops.mean(kl)
 
     def call(self, inputs):
-        if not isinstance(inputs, (list, tuple)):
-            _check_inputs(inputs.shape)
-        _check_inputs([tuple(t.shape) for t in inputs])
-        names = ("x", "z_mean", "z_log_var", "y")
-        for name, tensor in zip(names, inputs, strict=True):
-            dtype = keras.backend.standardize_dtype(tensor.dtype)
-            if "float" not in dtype:
-                raise TypeError(
-                    f"`{name}` must be a floating-point tensor. "
-                    f"Received: {name}.dtype={dtype}"
-                )
+        _check_tensors(inputs)
         x, z_mean, z_log_var, y = inputs
         reconstruction, kl = self.compute_loss_terms(x, z_mean, z_log_var, y)
         self.add_loss(
@@ -375,6 +380,12 @@ class VariationalLossLayer(keras.layers.Layer):
     def compute_output_shape(self, input_shape):
         _check_inputs(input_shape)
         return tuple(input_shape[3])
+
+    def compute_output_spec(self, inputs):
+        # Functional models are built through this method, not `call`: the
+        # dtypes of `keras.Input`s are checked here.
+        _check_tensors(inputs)
+        return keras.KerasTensor(inputs[3].shape, dtype=self.compute_dtype)
 
     def get_config(self):
         config = super().get_config()

@@ -82,6 +82,23 @@ class TestBaseCorruption:
         with pytest.raises(error, match=message):
             Brighten(**kwargs)
 
+    def test_symbolic_inputs_are_checked_when_the_model_is_built(self):
+        # Functional models are built through `compute_output_spec`, not
+        # `call`: the checks must run there too.
+        with pytest.raises(ValueError, match=r"inputs.shape=\(None, 16\)"):
+            Brighten()(keras.Input((16,)))
+        with pytest.raises(TypeError, match=r"inputs.dtype=int32"):
+            inputs = keras.Input((8, 8, 1), dtype="int32")
+            keras.Sequential([inputs, Brighten()])
+        output = Brighten()(keras.Input((8, 8, 1)))
+        assert tuple(output.shape) == (None, 8, 8, 1)
+        assert output.dtype == "float32"
+
+    def test_symbolic_output_has_the_compute_dtype(self):
+        keras.config.set_dtype_policy("mixed_float16")
+        output = Brighten()(keras.Input((8, 8, 1)))
+        assert output.dtype == "float16"
+
     def test_rejects_integer_images_and_wrong_ranks(self):
         with pytest.raises(TypeError, match=r"images.dtype=uint8"):
             Brighten().corrupt(np.zeros((2, 2, 1), dtype="uint8"))

@@ -188,6 +188,35 @@ def assert_rejects_bad_inputs(make_layer):
         layer(np.zeros((4, 4), dtype="float32"), training=True)
 
 
+def assert_rejects_bad_symbolic_inputs(make_layer):
+    """A bad `keras.Input` fails when the model is built, not at `fit`."""
+    with pytest.raises(ValueError, match=r"inputs.shape=\(None, 16\)"):
+        make_layer()(keras.Input((16,)))
+    with pytest.raises(TypeError, match=r"inputs.dtype=int32"):
+        make_layer()(keras.Input((8, 8, 1), dtype="int32"))
+    with pytest.raises(TypeError, match=r"inputs.dtype=uint8"):
+        keras.Sequential([keras.Input((8, 8, 3), dtype="uint8"), make_layer()])
+    with pytest.raises(ValueError, match=r"inputs.shape=\(None, 2, 8, 8, 1\)"):
+        inputs = keras.Input((2, 8, 8, 1))
+        keras.Model(inputs, make_layer()(inputs))
+
+
+def assert_symbolic_output_spec(make_layer, policy):
+    """A `keras.Input` gives an output of its shape in the compute dtype."""
+    keras.config.set_dtype_policy(policy)
+    try:
+        layer = make_layer()
+        for shape in ((8, 8, 3), (None, None, 1)):
+            output = layer(keras.Input(shape))
+            assert tuple(output.shape) == (None, *shape)
+            assert output.dtype == layer.compute_dtype
+        # A float64 input is cast to the compute dtype, as in `call`.
+        output = layer(keras.Input((8, 8, 3), dtype="float64"))
+        assert output.dtype == layer.compute_dtype
+    finally:
+        keras.config.set_dtype_policy("float32")
+
+
 class CorruptionLayerChecks:
     """Tests every corruption layer must pass; subclass it as `Test...`.
 
@@ -243,3 +272,10 @@ class CorruptionLayerChecks:
 
     def test_rejects_bad_inputs(self):
         assert_rejects_bad_inputs(self.make_layer)
+
+    def test_rejects_bad_symbolic_inputs(self):
+        assert_rejects_bad_symbolic_inputs(self.make_layer)
+
+    @pytest.mark.parametrize("policy", ["float32", "mixed_bfloat16"])
+    def test_symbolic_output_spec(self, policy):
+        assert_symbolic_output_spec(self.make_layer, policy)

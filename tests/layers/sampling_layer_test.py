@@ -43,6 +43,23 @@ class TestBuilding:
         with pytest.raises(TypeError, match="`z_mean` must be a floating"):
             SamplingLayer()([z, z])
 
+    @pytest.mark.parametrize("name", ["z_mean", "z_log_var"])
+    def test_rejects_integer_keras_input_when_building(self, name):
+        # Functional models are built through `compute_output_spec`, not
+        # `call`: an integer `keras.Input` must fail there.
+        z_mean = keras.Input((3,), dtype="int32" if name == "z_mean" else None)
+        z_log_var = keras.Input(
+            (3,), dtype="int32" if name == "z_log_var" else None
+        )
+        with pytest.raises(TypeError, match=rf"Received: {name}.dtype=int32"):
+            SamplingLayer()([z_mean, z_log_var])
+
+    def test_symbolic_output_spec(self):
+        keras.config.set_dtype_policy("mixed_float16")
+        z = SamplingLayer()([keras.Input((3,)), keras.Input((3,))])
+        assert tuple(z.shape) == (None, 3)
+        assert z.dtype == "float16"
+
 
 class TestForward:
     def test_statistics_match_mean_and_std(self):

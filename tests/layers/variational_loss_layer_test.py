@@ -138,6 +138,28 @@ class TestBuilding:
                 [(x * 255).astype("int32"), z_mean, z_log_var, y]
             )
 
+    @pytest.mark.parametrize("position", [0, 1, 2, 3])
+    def test_rejects_integer_keras_inputs_when_building(self, position):
+        # Functional models are built through `compute_output_spec`, not
+        # `call`: an integer `keras.Input` must fail there.
+        shapes = [(4, 4, 1), (2,), (2,), (4, 4, 1)]
+        inputs = [
+            keras.Input(shape, dtype="int32" if i == position else "float32")
+            for i, shape in enumerate(shapes)
+        ]
+        name = ("x", "z_mean", "z_log_var", "y")[position]
+        message = rf"`{name}` must be .* Received: {name}.dtype=int32"
+        with pytest.raises(TypeError, match=message):
+            VariationalLossLayer()(inputs)
+
+    def test_symbolic_output_spec(self):
+        keras.config.set_dtype_policy("mixed_bfloat16")
+        x = keras.Input((4, 4, 1))
+        z = keras.Input((2,))
+        y = VariationalLossLayer()([x, z, z, keras.Input((4, 4, 1))])
+        assert tuple(y.shape) == (None, 4, 4, 1)
+        assert y.dtype == "bfloat16"
+
 
 class TestForward:
     @pytest.mark.parametrize(
