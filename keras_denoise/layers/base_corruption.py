@@ -44,6 +44,30 @@ class BaseCorruption(keras.layers.Layer):
 
     Output shape:
         Same as the input.
+
+    Raises:
+        ValueError: if `value_range`, `data_format` or `seed` is invalid, or
+            the input (a tensor, or a `keras.Input` while a model is built)
+            is not of rank 3 or 4.
+        TypeError: if `value_range` is not a pair of numbers, or the input
+            is not a floating-point tensor.
+
+    Example:
+
+    A corruption that brightens every pixel by 0.25, clipped to [0, 1]:
+
+    >>> import numpy as np
+    >>> class Brighten(keras_denoise.layers.BaseCorruption):
+    ...     def _corrupt_batch(self, images):
+    ...         return images + 0.25
+    >>> layer = Brighten()
+    >>> images = np.full((2, 4, 4, 1), 0.5, dtype="float32")
+    >>> float(keras.ops.max(layer(images, training=True)))
+    0.75
+    >>> float(keras.ops.max(layer(images)))
+    0.5
+    >>> float(keras.ops.max(layer(np.ones((2, 4, 4, 1)), training=True)))
+    1.0
     """
 
     def __init__(
