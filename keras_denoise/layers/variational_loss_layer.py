@@ -6,7 +6,7 @@ import numbers
 import keras
 from keras import ops
 
-RECONSTRUCTIONS = ("binary_crossentropy", "mse", "mae")
+_RECONSTRUCTIONS = ("binary_crossentropy", "mse", "mae")
 
 
 def _validate_loss_weights(loss_weights):
@@ -34,12 +34,12 @@ def _validate_loss_weights(loss_weights):
 def _validate_reconstruction(reconstruction):
     if not isinstance(reconstruction, str):
         raise TypeError(
-            f"`reconstruction` must be one of {RECONSTRUCTIONS}. "
+            f"`reconstruction` must be one of {_RECONSTRUCTIONS}. "
             f"Received: reconstruction={reconstruction!r}"
         )
-    if reconstruction not in RECONSTRUCTIONS:
+    if reconstruction not in _RECONSTRUCTIONS:
         raise ValueError(
-            f"`reconstruction` must be one of {RECONSTRUCTIONS}. "
+            f"`reconstruction` must be one of {_RECONSTRUCTIONS}. "
             f"Received: reconstruction={reconstruction!r}"
         )
     return reconstruction
