@@ -70,13 +70,15 @@ class TestForward:
         )
         z = keras.ops.convert_to_numpy(SamplingLayer(seed=7)([z_mean, log_var]))
         expected_std = np.exp(0.5 * log_var[0])
-        # Standard errors: std / sqrt(n) for the mean, std / sqrt(2n) for
-        # the std; 5 standard errors bound the check.
-        np.testing.assert_allclose(
-            z.mean(axis=0), z_mean[0], atol=5 * expected_std.max() / n**0.5
+        # Standard errors, per dimension: std / sqrt(n) for the mean,
+        # std / sqrt(2n) for the std; 5 standard errors bound the check
+        # (0.035, 0.071 and 0.013 for the means).
+        np.testing.assert_array_less(
+            np.abs(z.mean(axis=0) - z_mean[0]), 5 * expected_std / n**0.5
         )
-        np.testing.assert_allclose(
-            z.std(axis=0), expected_std, rtol=5 / (2 * n) ** 0.5
+        np.testing.assert_array_less(
+            np.abs(z.std(axis=0) - expected_std),
+            5 * expected_std / (2 * n) ** 0.5,
         )
 
     def test_samples_at_inference_too(self):
@@ -141,9 +143,18 @@ class TestSaving:
         layer = loaded.get_layer("sampler")
         assert isinstance(layer, SamplingLayer)
         assert layer.seed == 11
-        data = [np.zeros((5, 3), "float32"), np.full((5, 3), -60.0, "float32")]
-        np.testing.assert_allclose(
-            model.predict(data, verbose=0),
-            loaded.predict(data, verbose=0),
-            atol=1e-6,
-        )
+        # Unit variance: the output is all noise. The loaded layer's seed
+        # generator restarts from the saved seed like the original's, so
+        # both draw the same noise, call after call.
+        data = [
+            np.arange(15, dtype="float32").reshape(5, 3),
+            np.zeros((5, 3), "float32"),
+        ]
+        outputs = []
+        for _ in range(2):
+            expected = keras.ops.convert_to_numpy(model(data))
+            actual = keras.ops.convert_to_numpy(loaded(data))
+            np.testing.assert_array_equal(actual, expected)
+            assert np.all(np.abs(expected - data[0]) > 0)
+            outputs.append(expected)
+        assert not np.array_equal(outputs[0], outputs[1])
