@@ -13,6 +13,10 @@ class TestAdditiveGaussianNoise(CorruptionLayerChecks):
     def make_layer(**overrides):
         return AdditiveGaussianNoise((0.05, 0.2), **overrides)
 
+    @staticmethod
+    def make_fixed_layer(**overrides):
+        return AdditiveGaussianNoise(0.1, **overrides)
+
 
 class TestConstruction:
     def test_fixed_and_range_severity(self):
@@ -80,6 +84,30 @@ class TestStatistics:
         np.testing.assert_allclose(
             per_channel[:, 0], per_channel[:, 1], atol=2 * tolerance
         )
+
+    def test_mixed_bfloat16_statistics(self):
+        import keras
+
+        # A constant 0.5 (exact in bfloat16), 65536 values. bfloat16 keeps
+        # 8 significand bits: unit roundoff u = 2**-8.
+        keras.config.set_dtype_policy("mixed_bfloat16")
+        layer = AdditiveGaussianNoise(0.1, value_range=None, seed=1)
+        x = np.full((16, 64, 64, 1), 0.5, dtype="float32")
+        outputs = layer(keras.ops.cast(x, "bfloat16"), training=True)
+        assert keras.backend.standardize_dtype(outputs.dtype) == "bfloat16"
+        noise = to_numpy(keras.ops.cast(outputs, "float32")) - 0.5
+        n, u = x.size, 2.0**-8
+        # Mean: rounding the sums near 0.5 to bfloat16 can bias it by at
+        # most half their spacing, 2**-9.
+        assert abs(noise.mean()) < mean_tolerance(0.1, n) + 2.0**-9
+        # Std: the noise, the stddev and their product are each rounded
+        # (relative error <= u, 3u in all); rounding the sum adds at most
+        # spacing**2 / 12 to the variance, under 3e-5 on the std.
+        tolerance = std_tolerance(0.1, n) + 3 * u * 0.1 + 3e-5
+        assert abs(noise.std() - 0.1) < tolerance
+        # Not collapsed onto a few values: bfloat16 has 128 values per
+        # octave, and the noise spans several octaves around 0.5.
+        assert len(np.unique(noise)) > 100
 
     def test_mixed_float16_statistics(self):
         import keras

@@ -109,6 +109,71 @@ def assert_mixed_precision(make_layer, x, policy):
     return values
 
 
+# Unit roundoff `u` of the compute dtypes: rounding a value `v` to the
+# dtype moves it by at most `u * |v|` (8 significand bits for bfloat16, 11
+# for float16).
+UNIT_ROUNDOFF = {"bfloat16": 2.0**-8, "float16": 2.0**-11}
+
+
+def assert_mixed_precision_statistics(
+    make_fixed_layer, policy, shape=(16, 32, 32, 3), z=5.0
+):
+    """Under a mixed policy a noise layer keeps its float32 mean and std.
+
+    `make_fixed_layer` makes the layer with a fixed severity, so that the
+    two runs below draw from one law. The change `output - input` under
+    `policy` (input rounded to the compute dtype first) is compared with
+    the change in float32, in mean and in standard deviation. Tolerance:
+    `z` standard errors of the difference of two independent samples,
+    from the float32 sample's own moments (any law; layers that draw their
+    noise in float32 draw the same noise in both runs, which only makes
+    this conservative), plus the effect of the compute dtype: the output
+    is the exact corruption up to at most four roundings (noise,
+    severity, product, sum), each moving a value by at most `u * m`, `m`
+    the largest of |input|, |output|, |change| at that pixel; such a
+    perturbation moves the mean and the std by at most its root mean
+    square, `4 u rms(m)` (about 0.009 for bfloat16 and images in
+    [0.1, 0.9], 0.0012 for float16). A rough check for bfloat16 (about
+    10% of a noise std of 0.1); the layers' own tests check tighter.
+    """
+    x = images(shape, seed=1)
+    reference = to_numpy(make_fixed_layer(seed=3)(x, training=True))
+    reference = reference.astype("float64") - x
+    keras.config.set_dtype_policy(policy)
+    try:
+        layer = make_fixed_layer(seed=3)
+        compute_dtype = layer.compute_dtype
+        inputs = ops.cast(x, compute_dtype)
+        outputs = layer(inputs, training=True)
+        assert keras.backend.standardize_dtype(outputs.dtype) == compute_dtype
+        rounded = to_numpy(ops.cast(inputs, "float32")).astype("float64")
+        outputs = to_numpy(ops.cast(outputs, "float32")).astype("float64")
+    finally:
+        keras.config.set_dtype_policy("float32")
+    change = outputs - rounded
+
+    n = reference.size
+    std = reference.std()
+    fourth = np.mean((reference - reference.mean()) ** 4)
+    mean_error = z * np.sqrt(2.0 / n) * std
+    # Var(s^2) ~ (mu4 - sigma^4) / n; s = sqrt(s^2): divide by 2 sigma.
+    std_error = z * np.sqrt(2.0 * (fourth - std**4) / n) / (2.0 * std)
+    magnitude = np.maximum.reduce(
+        [np.abs(rounded), np.abs(outputs), np.abs(change)]
+    )
+    rounding = (
+        4.0 * UNIT_ROUNDOFF[compute_dtype] * np.sqrt(np.mean(magnitude**2))
+    )
+    assert abs(change.mean() - reference.mean()) < mean_error + rounding, (
+        f"{policy}: mean change {change.mean():.5f}, float32 "
+        f"{reference.mean():.5f}, tolerance {mean_error + rounding:.5f}"
+    )
+    assert abs(change.std() - std) < std_error + rounding, (
+        f"{policy}: std of the change {change.std():.5f}, float32 "
+        f"{std:.5f}, tolerance {std_error + rounding:.5f}"
+    )
+
+
 def assert_works_in_tf_data(make_layer, x):
     """The layer runs inside `Dataset.map`, batched and per image."""
     tf = pytest.importorskip("tensorflow")
@@ -226,6 +291,10 @@ class CorruptionLayerChecks:
     """
 
     shape = (4, 8, 8, 3)
+    # Optionally, a static method `make_fixed_layer(**overrides)` returning
+    # the layer with a fixed severity: the mixed-precision tests then also
+    # compare the corruption's mean and std with float32.
+    make_fixed_layer = None
 
     @staticmethod
     def make_layer(**overrides):
@@ -246,11 +315,16 @@ class CorruptionLayerChecks:
     def test_keras_file_round_trip(self, tmp_path):
         assert_keras_file_round_trip(self.make_layer, self.x(), tmp_path)
 
+    def _check_mixed_precision(self, policy):
+        assert_mixed_precision(self.make_layer, self.x(), policy)
+        if self.make_fixed_layer is not None:
+            assert_mixed_precision_statistics(self.make_fixed_layer, policy)
+
     def test_mixed_float16(self):
-        assert_mixed_precision(self.make_layer, self.x(), "mixed_float16")
+        self._check_mixed_precision("mixed_float16")
 
     def test_mixed_bfloat16(self):
-        assert_mixed_precision(self.make_layer, self.x(), "mixed_bfloat16")
+        self._check_mixed_precision("mixed_bfloat16")
 
     @pytest.mark.requires_tensorflow(
         reason="tf.data runs the layer as TensorFlow graph ops, which only "

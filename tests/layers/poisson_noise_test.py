@@ -10,7 +10,9 @@ from corruption_checks import to_numpy
 from keras_denoise.layers import PoissonNoise
 from keras_denoise.layers._poisson import sample_poisson
 
-RATES = (0.5, 3.0, 12.0, 100.0, 5000.0)
+# 1e6: the sampler's docstring claims float32 accuracy there (a mean
+# within 16 = 5 standard errors of 1e6, a relative 1.6e-5).
+RATES = (0.5, 3.0, 12.0, 100.0, 5000.0, 1e6)
 SAMPLES = 100_000
 
 
@@ -57,26 +59,31 @@ class TestPoissonSampler:
         assert values.min() >= 0
         np.testing.assert_array_equal(values, np.round(values))
 
-    @pytest.mark.parametrize("rate", [0.5, 3.0, 12.0])
+    @pytest.mark.parametrize("rate", [0.5, 3.0, 12.0, 100.0])
     def test_probabilities_match_the_pmf(self, samples, rate):
         # Pearson chi-square over the values with an expected count >= 20,
-        # the upper tail lumped into one bin.
+        # each tail lumped into one bin: at 100, <= 69, 70..132 and >= 133
+        # (64 degrees of freedom); at 0.5, 0..3 and >= 4 (4).
         values = samples[rate]
-        observed, expected = [], []
-        k = 0
-        while True:
-            expectation = SAMPLES * poisson_pmf(k, rate)
-            if expectation < 20 and k > rate:
-                break
+        last = int(rate + 20 * math.sqrt(rate) + 20)
+        expected = SAMPLES * np.array(
+            [poisson_pmf(k, rate) for k in range(last + 1)]
+        )
+        kept = np.flatnonzero(expected >= 20)
+        low, high = kept[0], kept[-1]
+        observed = [np.sum(values <= low)]
+        bins = [expected[: low + 1].sum()]
+        for k in range(low + 1, high):
             observed.append(np.sum(values == k))
-            expected.append(expectation)
-            k += 1
-        observed.append(np.sum(values >= k))
-        expected.append(SAMPLES - sum(expected))
+            bins.append(expected[k])
+        observed.append(np.sum(values >= high))
+        bins.append(SAMPLES - sum(bins))
         observed = np.array(observed, dtype="float64")
-        expected = np.array(expected)
-        statistic = np.sum((observed - expected) ** 2 / expected)
-        dof = len(expected) - 1
+        bins = np.array(bins)
+        assert observed.sum() == SAMPLES
+        assert bins.min() >= 20
+        statistic = np.sum((observed - bins) ** 2 / bins)
+        dof = len(bins) - 1
         # ~ the 1e-4 upper quantile of chi-square(dof), normal approximation.
         assert statistic < dof + 5.0 * math.sqrt(2.0 * dof)
 
@@ -117,6 +124,10 @@ class TestPoissonNoise(CorruptionLayerChecks):
     @staticmethod
     def make_layer(**overrides):
         return PoissonNoise((5.0, 50.0), **overrides)
+
+    @staticmethod
+    def make_fixed_layer(**overrides):
+        return PoissonNoise(30.0, **overrides)
 
 
 class TestConstruction:
@@ -189,6 +200,44 @@ class TestStatistics:
         n = 4 * 32 * 32
         for mean, level in zip(means, levels, strict=True):
             assert abs(mean - level) < mean_tolerance(level * 50, n) / 50
+
+    def test_mixed_bfloat16_statistics(self):
+        # Rate 50 per pixel (0.5 x peak 100), 65536 pixels; the counts are
+        # computed in float32 and `count / peak` is rounded once to
+        # bfloat16, whose spacing at 0.25..1 is at most 2**-8.
+        keras.config.set_dtype_policy("mixed_bfloat16")
+        level, peak = 0.5, 100.0
+        layer = PoissonNoise(peak, value_range=None, seed=5)
+        x = np.full((16, 64, 64, 1), level, dtype="float32")
+        outputs = layer(keras.ops.cast(x, "bfloat16"), training=True)
+        assert keras.backend.standardize_dtype(outputs.dtype) == "bfloat16"
+        values = to_numpy(keras.ops.cast(outputs, "float32"))
+        # Each output is exactly the bfloat16 rounding of an integer count
+        # divided by the peak.
+        counts = np.round(values.astype("float64") * peak)
+        rounded = keras.ops.cast(
+            keras.ops.cast((counts / peak).astype("float32"), "bfloat16"),
+            "float32",
+        )
+        np.testing.assert_array_equal(values, to_numpy(rounded))
+        # Rounding moves each value by at most half a spacing, 2**-9: the
+        # mean by as much, the std by as much and the variance by at most
+        # 2 * std * 2**-9 + 2**-18.
+        n, rate = x.size, level * peak
+        values = values.astype("float64")
+        half_spacing = 2.0**-9
+        assert abs(values.mean() - level) < (
+            mean_tolerance(rate, n) / peak + half_spacing
+        )
+        std = math.sqrt(level / peak)
+        assert abs(values.var(ddof=1) - level / peak) < (
+            variance_tolerance(rate, n) / peak**2
+            + 2 * std * half_spacing
+            + half_spacing**2
+        )
+        # The counts themselves (no rounding) pass the float32 checks.
+        assert abs(counts.mean() - rate) < mean_tolerance(rate, n)
+        assert abs(counts.var(ddof=1) - rate) < variance_tolerance(rate, n)
 
     def test_mixed_float16_statistics(self):
         keras.config.set_dtype_policy("mixed_float16")

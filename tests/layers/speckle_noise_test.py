@@ -13,6 +13,10 @@ class TestSpeckleNoise(CorruptionLayerChecks):
     def make_layer(**overrides):
         return SpeckleNoise((0.05, 0.2), **overrides)
 
+    @staticmethod
+    def make_fixed_layer(**overrides):
+        return SpeckleNoise(0.2, **overrides)
+
 
 class TestConstruction:
     def test_arguments_are_kept(self):
