@@ -363,16 +363,87 @@ def _tv_baseline():
 
 
 def _check_output_dir(path):
-    if os.path.exists(path) and not os.path.isdir(path):
-        raise CLIError(f"--output exists and is not a directory: {path}")
+    """Checks that `--output DIR` can be created and written, creating
+    nothing: the directory is made only once the run has validated its
+    inputs (see `_Outputs`)."""
+    if os.path.exists(path):
+        if not os.path.isdir(path):
+            raise CLIError(f"--output exists and is not a directory: {path}")
+        if not os.access(path, os.W_OK | os.X_OK):
+            raise CLIError(f"output directory is not writable: {path}")
+        return
+    parent = os.path.dirname(os.path.abspath(path))
+    while not os.path.exists(parent):
+        parent = os.path.dirname(parent)
+    if not os.path.isdir(parent):
+        raise CLIError(
+            f"cannot create output directory {path}: {parent} is not a "
+            "directory"
+        )
+    if not os.access(parent, os.W_OK | os.X_OK):
+        raise CLIError(
+            f"cannot create output directory {path}: {parent} is not writable"
+        )
+
+
+def _make_output_dir(path):
+    """Creates `--output DIR`; returns whether this call created it."""
+    if os.path.isdir(path):
+        return False
     try:
-        os.makedirs(path, exist_ok=True)
+        os.makedirs(path)
     except OSError as error:
         raise CLIError(
             f"cannot create output directory {path}: {error.strerror}"
         ) from None
-    if not os.access(path, os.W_OK):
-        raise CLIError(f"output directory is not writable: {path}")
+    return True
+
+
+class _Outputs:
+    """The output files of one run, all or nothing.
+
+    Files are written into a hidden staging folder inside `DIR` and moved
+    into `DIR` (one rename each) only when the whole block succeeds. On a
+    failure the staging folder is removed, and `DIR` too when the run
+    created it and it is empty, so a failed run adds nothing.
+    """
+
+    def __init__(self, directory):
+        self.directory = directory
+        self.created = False
+        self.stage = None
+
+    def __enter__(self):
+        import tempfile
+
+        self.created = _make_output_dir(self.directory)
+        self.stage = tempfile.mkdtemp(
+            prefix=".keras-denoise-", dir=self.directory
+        )
+        return self
+
+    def path(self, name):
+        """Where to write the output file `name` during the run."""
+        return os.path.join(self.stage, name)
+
+    def __exit__(self, exc_type, exc, traceback):
+        import shutil
+
+        if exc_type is None:
+            for name in sorted(os.listdir(self.stage)):
+                os.replace(
+                    os.path.join(self.stage, name),
+                    os.path.join(self.directory, name),
+                )
+            os.rmdir(self.stage)
+            return False
+        shutil.rmtree(self.stage, ignore_errors=True)
+        if self.created:
+            try:
+                os.rmdir(self.directory)
+            except OSError:
+                pass
+        return False
 
 
 def _evaluate(model, data, mixture, args, examples_dir):
@@ -423,7 +494,8 @@ def _steps_per_epoch(dataset):
 
 
 def run_train(args):
-    # Validate everything cheap first: nothing heavy has run yet.
+    # Validate everything first, creating nothing: the specs, the output
+    # path, then the data (pairs are matched, headers read) and the model.
     data_spec = specs.parse_data(args.data)
     mixture = specs.parse_noise(args.noise)
     if args.epochs < 1 or args.batch_size < 1:
@@ -451,31 +523,20 @@ def run_train(args):
         dataset, epochs=args.epochs, verbose=args.verbose, shuffle=False
     )
     train_seconds = time.time() - started
-    _say("Evaluating on held-out images ...")
-    report = _evaluate(model, data, mixture, args, args.output)
-    from keras_denoise.visualization import history_plot
-
-    history_plot(history, os.path.join(args.output, "history.png"))
-    summary = report.to_dict()
-    summary.update(
-        {
-            "model": args.model,
-            "data": args.data,
-            "noise": args.noise,
-            "epochs": args.epochs,
-            "train_seconds": round(train_seconds, 1),
-            "history": {
-                k: [float(v) for v in vs] for k, vs in history.history.items()
-            },
-        }
-    )
-    from keras_denoise._utils import write_bytes_atomic
-
-    write_bytes_atomic(
-        os.path.join(args.output, "metrics.json"),
-        (json.dumps(summary, indent=2, allow_nan=False) + "\n").encode(),
-    )
-    save_model_atomic(model, os.path.join(args.output, "model.keras"))
+    # Save the model at once, so no later failure loses the training.
+    model_path = os.path.join(args.output, "model.keras")
+    _make_output_dir(args.output)
+    save_model_atomic(model, model_path)
+    try:
+        report = _write_train_outputs(
+            model, data, mixture, args, history, train_seconds
+        )
+    except Exception as error:  # noqa: BLE001 - say the model is safe
+        detail = str(error).strip() or type(error).__name__
+        raise CLIError(
+            f"{detail} (training finished: the model is saved in "
+            f"{model_path}, the other outputs were not written)"
+        ) from None
     _say(str(report))
     _print_gains(report)
     _say(
@@ -483,6 +544,36 @@ def run_train(args):
         f"examples_*.png in {time.time() - started:.0f} s"
     )
     return 0
+
+
+def _write_train_outputs(model, data, mixture, args, history, train_seconds):
+    """Held-out evaluation, history plot and metrics.json, all or none."""
+    from keras_denoise._utils import write_bytes_atomic
+    from keras_denoise.visualization import history_plot
+
+    with _Outputs(args.output) as outputs:
+        _say("Evaluating on held-out images ...")
+        report = _evaluate(model, data, mixture, args, outputs.stage)
+        history_plot(history, outputs.path("history.png"))
+        summary = report.to_dict()
+        summary.update(
+            {
+                "model": args.model,
+                "data": args.data,
+                "noise": args.noise,
+                "epochs": args.epochs,
+                "train_seconds": round(train_seconds, 1),
+                "history": {
+                    k: [float(v) for v in vs]
+                    for k, vs in history.history.items()
+                },
+            }
+        )
+        write_bytes_atomic(
+            outputs.path("metrics.json"),
+            (json.dumps(summary, indent=2, allow_nan=False) + "\n").encode(),
+        )
+    return report
 
 
 def _print_gains(report):
@@ -559,16 +650,19 @@ def run_denoise(args):
     from keras_denoise.datasets import read_image
     from keras_denoise.datasets import write_image
 
-    progress = keras.utils.Progbar(len(files), unit_name="image")
+    # Decode every input once before any work: a truncated or corrupt
+    # file fails here, not after hundreds of images were denoised.
     for path in files:
-        image, bit_depth = read_image(path)
-        restored = denoise_array(model, image, batch_size=args.batch_size)
-        write_image(
-            os.path.join(args.output, os.path.basename(path)),
-            restored,
-            bit_depth,
-        )
-        progress.add(1)
+        read_image(path)
+    progress = keras.utils.Progbar(len(files), unit_name="image")
+    with _Outputs(args.output) as outputs:
+        for path in files:
+            image, bit_depth = read_image(path)
+            restored = denoise_array(model, image, batch_size=args.batch_size)
+            write_image(
+                outputs.path(os.path.basename(path)), restored, bit_depth
+            )
+            progress.add(1)
     _say(f"Wrote {len(files)} denoised image(s) to {args.output}")
     return 0
 
@@ -593,9 +687,12 @@ def run_evaluate(args):
         data.test = _fit_size(data.test, height, width)
         if data.test_noisy is not None:
             data.test_noisy = _fit_size(data.test_noisy, height, width)
-    report = _evaluate(model, data, mixture, args, args.output)
-    if args.output is not None:
-        report.save(os.path.join(args.output, "metrics.json"))
+    if args.output is None:
+        report = _evaluate(model, data, mixture, args, None)
+    else:
+        with _Outputs(args.output) as outputs:
+            report = _evaluate(model, data, mixture, args, outputs.stage)
+            report.save(outputs.path("metrics.json"))
     _say(str(report))
     return 0
 

@@ -375,6 +375,130 @@ class TestErrors:
         )
         assert "not a directory" in line
 
+    def test_unmatched_pairs_create_nothing(self, trained, tmp_path, capsys):
+        for folder, names in (("noisy", "ab"), ("clean", "abc")):
+            for name in names:
+                datasets.write_image(
+                    str(tmp_path / folder / f"{name}.png"), np.zeros((16, 16))
+                )
+        spec = f"{tmp_path / 'noisy'}:{tmp_path / 'clean'}"
+        out = str(tmp_path / "run")
+        model = str(trained / "model.keras")
+        for command in (
+            ["train", "--data", spec, "--output", out, *TINY],
+            ["evaluate", "--model", model, "--data", spec, "--output", out],
+        ):
+            line = self._run(command, capsys, tmp_path)
+            assert line == (
+                "keras-denoise: error: Unmatched image names: 1 in "
+                f"{tmp_path / 'clean'} only: c"
+            )
+
+    def test_model_build_error_creates_nothing(self, tmp_path, capsys):
+        out = tmp_path / "run"
+        line = self._run(
+            [
+                "train",
+                "--model",
+                "denoise_classifier",
+                "--output",
+                str(out),
+                *TINY,
+            ],
+            capsys,
+            tmp_path,
+        )
+        assert "--model denoise_classifier needs labelled data" in line
+
+    def test_truncated_input_writes_nothing(self, trained, tmp_path, capsys):
+        inputs = tmp_path / "in"
+        rng = np.random.default_rng(0)
+        for name in ("a.png", "b.png", "c.png"):
+            datasets.write_image(str(inputs / name), rng.random((20, 20)))
+        data = (inputs / "b.png").read_bytes()
+        (inputs / "b.png").write_bytes(data[: len(data) // 2])
+        out = tmp_path / "out"
+        out.mkdir()
+        (out / "old.txt").write_text("kept")
+        code = main(
+            [
+                "denoise",
+                str(inputs),
+                "--model",
+                str(trained / "model.keras"),
+                "--output",
+                str(out),
+            ]
+        )
+        assert code == 1
+        line = _error_line(capsys)
+        assert "Not a readable image file" in line and "b.png" in line
+        assert os.listdir(out) == ["old.txt"]
+        # An output directory the run would have created is not created.
+        assert (
+            main(
+                [
+                    "denoise",
+                    str(inputs),
+                    "--model",
+                    str(trained / "model.keras"),
+                    "--output",
+                    str(tmp_path / "new"),
+                ]
+            )
+            == 1
+        )
+        _error_line(capsys)
+        assert not (tmp_path / "new").exists()
+
+    def test_failure_while_denoising_leaves_nothing_new(
+        self, trained, tmp_path, capsys, monkeypatch
+    ):
+        from keras_denoise.cli import commands
+
+        inputs = tmp_path / "in"
+        for name in ("a.png", "b.png", "c.png"):
+            datasets.write_image(str(inputs / name), np.zeros((12, 12)))
+        calls = []
+        real = commands.denoise_array
+
+        def fail_on_third(model, image, batch_size):
+            calls.append(1)
+            if len(calls) == 3:
+                raise OSError("disk full")
+            return real(model, image, batch_size=batch_size)
+
+        monkeypatch.setattr(commands, "denoise_array", fail_on_third)
+        out = tmp_path / "out"
+        argv = ["denoise", str(inputs), "--model", str(trained / "model.keras")]
+        assert main([*argv, "--output", str(out)]) == 1
+        assert _error_line(capsys) == "keras-denoise: error: disk full"
+        assert len(calls) == 3  # two images were denoised, then it failed
+        assert not out.exists()
+        out.mkdir()
+        (out / "a.png").write_bytes(b"previous")
+        calls.clear()
+        assert main([*argv, "--output", str(out)]) == 1
+        _error_line(capsys)
+        assert os.listdir(out) == ["a.png"]
+        assert (out / "a.png").read_bytes() == b"previous"
+
+    def test_failure_after_fit_keeps_the_model_only(
+        self, tmp_path, capsys, monkeypatch
+    ):
+        from keras_denoise.cli import commands
+
+        def broken(*args):
+            raise ValueError("evaluation broke")
+
+        monkeypatch.setattr(commands, "_evaluate", broken)
+        out = tmp_path / "run"
+        assert main(["train", "--output", str(out), *TINY]) == 1
+        line = _error_line(capsys)
+        assert line.startswith("keras-denoise: error: evaluation broke")
+        assert f"the model is saved in {out / 'model.keras'}" in line
+        assert os.listdir(out) == ["model.keras"]
+
     def test_subprocess_one_line_no_traceback(self, tmp_path):
         env = dict(os.environ, KERAS_BACKEND="tensorflow")
         result = subprocess.run(
