@@ -38,9 +38,11 @@ def backbone_autoencoder(
     Args:
         backbone: a `keras.Model` with one image input (channels last) and
             one output of rank 4 (feature map) or rank 2 (vector).
-        input_shape: `(height, width, channels)` of the images. Defaults to
-            `None`: the backbone's input shape, which must then be fully
-            defined.
+        input_shape: `(height, width, channels)` of the images; it must
+            match every dimension the backbone's input defines (a backbone
+            built for `(None, None, 3)` takes any size with 3 channels).
+            Defaults to `None`: the backbone's input shape, which must then
+            be fully defined.
         decoder_filters: filters of the decoder's upsampling stages, one per
             stage (the number of stages is `ceil(log2(input size / feature
             size))`, the error message says it when the length is wrong).
@@ -67,7 +69,8 @@ def backbone_autoencoder(
             a layer.
         ValueError: if the backbone has several inputs or outputs, an
             output of rank other than 2 or 4, if the input shape is not
-            fully defined, or for bad decoder arguments.
+            fully defined or does not match the backbone's defined input
+            dimensions, or for bad decoder arguments.
 
     Example:
 
@@ -80,15 +83,29 @@ def backbone_autoencoder(
     (None, 32, 32, 3)
     """
     v.validate_model("backbone", backbone, allow_none=False)
+    backbone_shape = v.model_input_shape(backbone)
     if input_shape is None:
-        input_shape = v.model_input_shape(backbone)
+        input_shape = backbone_shape
         if len(input_shape) != 3 or None in input_shape:
             raise ValueError(
                 "The backbone's input shape is not a fully defined "
                 "(height, width, channels); pass `input_shape`. "
                 f"Received: backbone input shape {input_shape!r}"
             )
+    requested = input_shape
     input_shape = v.validate_input_shape(input_shape)
+    # Checked before the backbone is called, so that a mismatch is reported
+    # here rather than by a layer deep inside the backbone (or, for the
+    # channels of some models, only at `predict`).
+    if len(backbone_shape) != 3 or any(
+        expected is not None and expected != size
+        for expected, size in zip(backbone_shape, input_shape, strict=True)
+    ):
+        raise ValueError(
+            "`input_shape` must match the backbone's input shape "
+            f"{backbone_shape} (None: any size). "
+            f"Received: input_shape={requested!r}"
+        )
     output_channels = v.validate_positive_int(
         "output_channels", output_channels, allow_none=True
     )

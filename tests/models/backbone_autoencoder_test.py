@@ -1,3 +1,5 @@
+import re
+
 import keras
 import numpy as np
 import pytest
@@ -108,6 +110,54 @@ def test_validates_arguments(kwargs, error, match):
     kwargs = {"backbone": small_backbone((8, 8, 1)), **kwargs}
     with pytest.raises(error, match=match):
         backbone_autoencoder(**kwargs)
+
+
+@pytest.mark.parametrize(
+    "backbone_shape, input_shape",
+    [
+        ((32, 32, 3), (32, 32, 1)),
+        ((32, 32, 3), (28, 28, 3)),
+        ((None, None, 3), (16, 16, 1)),
+        ((16, None, 1), (8, 16, 1)),
+    ],
+    ids=str,
+)
+def test_rejects_input_shape_the_backbone_does_not_take(
+    backbone_shape, input_shape
+):
+    backbone = small_backbone(backbone_shape)
+    expected = re.escape(
+        f"`input_shape` must match the backbone's input shape "
+        f"{backbone_shape} (None: any size). "
+        f"Received: input_shape={input_shape}"
+    )
+    with pytest.raises(ValueError, match=expected):
+        backbone_autoencoder(backbone, input_shape=input_shape)
+
+
+def test_input_shape_may_fill_the_backbone_s_free_dims():
+    model = backbone_autoencoder(
+        small_backbone((16, None, 1)), input_shape=(16, 8, 1)
+    )
+    assert model.output.shape == (None, 16, 8, 1)
+
+
+def test_rejects_a_backbone_without_an_image_input():
+    backbone = keras.Sequential([keras.Input((64,)), keras.layers.Dense(4)])
+    with pytest.raises(ValueError, match=r"input shape \(64,\)"):
+        backbone_autoencoder(backbone, input_shape=(8, 8, 1))
+
+
+def test_mismatch_is_caught_before_a_mobilenet_backbone_is_called():
+    # A 3-channel MobileNetV2 given 1-channel images: rejected up front
+    # instead of building and failing at `predict`.
+    backbone = keras.applications.MobileNetV2(
+        weights=None, include_top=False, input_shape=(32, 32, 3), alpha=0.35
+    )
+    with pytest.raises(ValueError, match=r"input_shape=\(32, 32, 1\)"):
+        backbone_autoencoder(backbone, input_shape=(32, 32, 1))
+    with pytest.raises(ValueError, match=r"shape \(32, 32, 3\)"):
+        backbone_autoencoder(backbone, input_shape=(28, 28, 3))
 
 
 def test_rejects_backbones_with_several_outputs():
