@@ -131,10 +131,12 @@ def inception_denoise_classifier(
         `{"denoised": images, "label": probabilities}`.
 
     Raises:
-        TypeError: if a branch is not a Keras layer.
+        TypeError: if a branch is not a Keras layer, `autoencoder` not a
+            Keras model or `corruption` not a layer.
         ValueError: for an empty `branches`, duplicate branch names, a
-            branch output of rank other than 2 or 4, or the errors of
-            `denoise_classifier`.
+            branch output of rank other than 2 or 4, an `autoencoder` that
+            does not map `input_shape` to itself, or a bad shape, class
+            count, `hidden_units` or `dropout`.
 
     Example:
 
@@ -154,7 +156,13 @@ def inception_denoise_classifier(
         "hidden_units", hidden_units, allow_none=True
     )
     dropout = v.validate_rate("dropout", dropout)
+    v.validate_model("autoencoder", autoencoder)
+    v.validate_layer("corruption", corruption)
     v.validate_name(name)
+    # Checked before any branch is called (branches build their weights on
+    # the first call), not only by `denoise_classifier` at the end.
+    if autoencoder is not None:
+        _check_shapes("autoencoder", autoencoder, input_shape, input_shape)
     if branches is None:
         branches = [_expert(3), _expert(5)]
     if not isinstance(branches, (list, tuple)) or not branches:

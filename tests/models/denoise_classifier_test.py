@@ -206,12 +206,47 @@ def test_inception_save_load_round_trip(images, assert_round_trip):
         ({"hidden_units": 0}, ValueError, "hidden_units=0"),
         ({"dropout": -0.1}, ValueError, "dropout=-0.1"),
         ({"num_classes": 1}, ValueError, "num_classes=1"),
+        ({"autoencoder": "ae"}, TypeError, "autoencoder='ae'"),
+        ({"corruption": "x"}, TypeError, "corruption='x'"),
+        (
+            {"autoencoder": conv_autoencoder((6, 6, 1), filters=(2,))},
+            ValueError,
+            r"`autoencoder` must accept inputs of shape \(8, 8, 1\)",
+        ),
+        (
+            {
+                "autoencoder": keras.Sequential(
+                    [keras.Input((8, 8, 1)), keras.layers.Conv2D(2, 1)]
+                )
+            },
+            ValueError,
+            r"output shape \(8, 8, 2\)",
+        ),
     ],
 )
 def test_inception_validates_arguments(kwargs, error, match):
     kwargs = {"input_shape": (8, 8, 1), "num_classes": 3, **kwargs}
     with pytest.raises(error, match=match):
         inception_denoise_classifier(**kwargs)
+
+
+@pytest.mark.parametrize(
+    "kwargs, error",
+    [
+        ({"autoencoder": "ae"}, TypeError),
+        ({"corruption": "x"}, TypeError),
+        (
+            {"autoencoder": conv_autoencoder((6, 6, 1), filters=(2,))},
+            ValueError,
+        ),
+    ],
+    ids=["autoencoder_type", "corruption_type", "autoencoder_shape"],
+)
+def test_inception_validates_before_building_branches(kwargs, error):
+    branch = keras.layers.Conv2D(2, 3, name="expert")
+    with pytest.raises(error):
+        inception_denoise_classifier((8, 8, 1), 3, branches=[branch], **kwargs)
+    assert not branch.built
 
 
 def fit_on_digits(model, digits16, epochs):
