@@ -88,11 +88,7 @@ class KLAnnealing(keras.callbacks.Callback):
                 f"Received: schedule={schedule!r}"
             )
         minimum = 1 if schedule == "cyclical" else 0
-        if (
-            not isinstance(warmup_epochs, int)
-            or isinstance(warmup_epochs, bool)
-            or warmup_epochs < minimum
-        ):
+        if not _is_int(warmup_epochs) or warmup_epochs < minimum:
             raise ValueError(
                 f"`warmup_epochs` must be an integer >= {minimum} for "
                 f"schedule={schedule!r}. Received: "
@@ -105,11 +101,7 @@ class KLAnnealing(keras.callbacks.Callback):
                     f"Received: cycle_epochs={cycle_epochs!r} with "
                     f"schedule={schedule!r}"
                 )
-            if (
-                not isinstance(cycle_epochs, int)
-                or isinstance(cycle_epochs, bool)
-                or cycle_epochs <= warmup_epochs
-            ):
+            if not _is_int(cycle_epochs) or cycle_epochs <= warmup_epochs:
                 raise ValueError(
                     "`cycle_epochs` must be an integer larger than "
                     f"`warmup_epochs` ({warmup_epochs}). "
@@ -130,11 +122,12 @@ class KLAnnealing(keras.callbacks.Callback):
                 f"`verbose` must be 0 or 1. Received: verbose={verbose!r}"
             )
         self.target = float(target)
-        self.warmup_epochs = warmup_epochs
+        # Plain ints: NumPy integers are accepted (`numbers.Integral`).
+        self.warmup_epochs = int(warmup_epochs)
         self.schedule = schedule
         if schedule == "cyclical" and cycle_epochs is None:
-            cycle_epochs = 2 * warmup_epochs
-        self.cycle_epochs = cycle_epochs
+            cycle_epochs = 2 * self.warmup_epochs
+        self.cycle_epochs = None if cycle_epochs is None else int(cycle_epochs)
         self.steepness = float(steepness)
         self.verbose = verbose
         self._layers = None
@@ -179,6 +172,10 @@ class KLAnnealing(keras.callbacks.Callback):
     def on_epoch_end(self, epoch, logs=None):
         if logs is not None and self._current is not None:
             logs["kl_weight"] = self._current
+
+
+def _is_int(value):
+    return isinstance(value, numbers.Integral) and not isinstance(value, bool)
 
 
 def _logistic(value):

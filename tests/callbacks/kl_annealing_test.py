@@ -43,6 +43,45 @@ class TestValidation:
         with pytest.raises(ValueError, match=r">= 1 for schedule='cyclical'"):
             KLAnnealing(1.0, 0, schedule="cyclical")
 
+    def test_numpy_integers_are_accepted(self):
+        # Like the builders: any `numbers.Integral` but bool, kept as int.
+        annealing = KLAnnealing(2.0, np.int64(4))
+        assert type(annealing.warmup_epochs) is int
+        assert [annealing.weight_at(e) for e in range(6)] == [
+            0.0,
+            0.5,
+            1.0,
+            1.5,
+            2.0,
+            2.0,
+        ]
+        cyclical = KLAnnealing(
+            1.0, np.int32(2), schedule="cyclical", cycle_epochs=np.int16(3)
+        )
+        assert type(cyclical.cycle_epochs) is int
+        assert [cyclical.weight_at(e) for e in range(4)] == [0, 0.5, 1, 0]
+
+    @pytest.mark.parametrize(
+        "kwargs, match",
+        [
+            ({"warmup_epochs": True}, "warmup_epochs=True"),
+            ({"warmup_epochs": np.float64(2.0)}, r"warmup_epochs=np.float64"),
+            ({"warmup_epochs": np.int64(-1)}, r"warmup_epochs=np.int64\(-1\)"),
+            (
+                {"schedule": "cyclical", "cycle_epochs": np.True_},
+                "cycle_epochs=np.True_",
+            ),
+            (
+                {"schedule": "cyclical", "cycle_epochs": 3.0},
+                r"cycle_epochs=3.0",
+            ),
+        ],
+    )
+    def test_rejects_non_integers_and_bools(self, kwargs, match):
+        kwargs = {"target": 1.0, "warmup_epochs": 2, **kwargs}
+        with pytest.raises(ValueError, match=match):
+            KLAnnealing(**kwargs)
+
     def test_schedule(self):
         with pytest.raises(ValueError, match="schedule='cosine'"):
             KLAnnealing(1.0, 2, schedule="cosine")
