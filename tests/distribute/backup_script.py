@@ -1,9 +1,11 @@
 """A training process for the kill-and-resume test of `BackupAndRestore`.
 
-Usage: `python backup_script.py WORK_DIR`.
+Usage: `python backup_script.py WORK_DIR [default|mirrored]`.
 
 Trains a small VAE with `KLAnnealing` and `keras.callbacks.BackupAndRestore`
-(a backup at the end of every epoch). A progress callback reports, after
+(a backup at the end of every epoch), with the default strategy or, with
+`mirrored`, built and compiled inside a `tf.distribute.MirroredStrategy`
+scope on two logical CPU devices. A progress callback reports, after
 every batch, the epoch and batch reached and how many epochs are backed up
 (`WORK_DIR/progress.json`), saves the weights at the end of each epoch
 (`epoch_N.npz`, N 0-based) and, at the start of training, the weights the
@@ -21,14 +23,19 @@ sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 
 import _common  # noqa: E402
 
-tf = _common.configure(logical_cpus=1)
+STRATEGIES = ("default", "mirrored")
+STRATEGY = sys.argv[2] if len(sys.argv) > 2 else "default"
+if STRATEGY not in STRATEGIES:
+    raise SystemExit(f"strategy must be one of {STRATEGIES}: {STRATEGY!r}")
+
+tf = _common.configure(logical_cpus=2 if STRATEGY == "mirrored" else 1)
 
 import keras  # noqa: E402
 import numpy as np  # noqa: E402
 
 from keras_denoise import callbacks  # noqa: E402
 
-EPOCHS, BATCH, SAMPLES = 6, 4, 256
+EPOCHS, BATCH, SAMPLES = 6, 4, 128
 
 
 def _save_npz(path, weights):
@@ -55,8 +62,13 @@ class Progress(keras.callbacks.Callback):
     def on_epoch_begin(self, epoch, logs=None):
         if self.completed is None:
             self.completed = epoch
+            start = {
+                "pid": os.getpid(),
+                "epoch": epoch,
+                "replicas": self.model.distribute_strategy.num_replicas_in_sync,
+            }
             with open(os.path.join(self.work_dir, "starts.jsonl"), "a") as f:
-                f.write(json.dumps({"pid": os.getpid(), "epoch": epoch}) + "\n")
+                f.write(json.dumps(start) + "\n")
         self.epoch = epoch
 
     def on_train_batch_end(self, batch, logs=None):
@@ -77,9 +89,14 @@ class Progress(keras.callbacks.Callback):
 
 def main(work_dir):
     x, _ = _common.data(SAMPLES)
-    keras.utils.set_random_seed(_common.SEED)
-    model = _common.vae()
-    model.compile(optimizer=keras.optimizers.Adam(1e-3))
+    if STRATEGY == "mirrored":
+        strategy = tf.distribute.MirroredStrategy(["/cpu:0", "/cpu:1"])
+    else:
+        strategy = tf.distribute.get_strategy()
+    with strategy.scope():
+        keras.utils.set_random_seed(_common.SEED)
+        model = _common.vae()
+        model.compile(optimizer=keras.optimizers.Adam(1e-3))
     history = model.fit(
         x,
         batch_size=BATCH,
@@ -102,6 +119,8 @@ def main(work_dir):
                 k: [float(v) for v in vs] for k, vs in history.history.items()
             },
             "steps_per_epoch": SAMPLES // BATCH,
+            "strategy": STRATEGY,
+            "replicas": strategy.num_replicas_in_sync,
         },
     )
 
