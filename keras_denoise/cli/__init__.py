@@ -65,9 +65,16 @@ def build_parser():
             "(residual_denoiser) on grayscale patches of the photographs "
             "bundled with scikit-image, against blind Gaussian noise of "
             "sigma 0-50 (0-255 scale); a few minutes on a laptop CPU. "
-            "Writes OUTPUT/model.keras, OUTPUT/metrics.json (held-out "
-            "PSNR/SSIM/MSE per corruption, with a total-variation baseline), "
-            "OUTPUT/history.png and OUTPUT/examples_*.png."
+            "Writes OUTPUT/model.keras (as soon as training ends), "
+            "OUTPUT/metrics.json (held-out PSNR/SSIM/MSE per corruption, "
+            "with a total-variation baseline), OUTPUT/history.png and "
+            "OUTPUT/examples_*.png. Held out: photographs astronaut, camera "
+            "and coins (natural data), the test split (labelled sets), or "
+            "a seeded tenth of the files (directories, pairs), evaluated "
+            "at full size one file at a time. Models with a fixed input "
+            "size (all but residual_denoiser) are evaluated at that size: "
+            "held-out patches of it, or centre crops of the held-out files "
+            "(enlarged first when smaller)."
         ),
     )
     train.add_argument(
@@ -110,7 +117,8 @@ def build_parser():
         type=_positive_int,
         default=commands.DEFAULT_PATCH,
         help=(
-            "training crop size for natural images and directories "
+            "training crop size for natural images and directories, and "
+            "the input size of fixed-size models trained on them "
             f"(default: {commands.DEFAULT_PATCH})"
         ),
     )
@@ -124,7 +132,22 @@ def build_parser():
         "--eval-images",
         type=_positive_int,
         default=8,
-        help="held-out patches per held-out photograph (default: 8)",
+        help=(
+            "held-out patches per held-out photograph of natural data; "
+            "labelled sets evaluate 8 times as many test images, at least "
+            "32 (default: 8)"
+        ),
+    )
+    train.add_argument(
+        "--max-eval-images",
+        type=_positive_int,
+        default=commands.DEFAULT_MAX_EVAL_FILES,
+        metavar="N",
+        help=(
+            "directories and pairs: evaluate at most N of the held-out "
+            "files, at full size (default: "
+            f"{commands.DEFAULT_MAX_EVAL_FILES})"
+        ),
     )
     train.add_argument(
         "--depth",
@@ -178,9 +201,13 @@ def build_parser():
         "evaluate",
         help="print a model's per-corruption PSNR/SSIM/MSE table",
         description=(
-            "Evaluate a .keras model on held-out data: PSNR, SSIM and MSE "
-            "of the corrupted input and of the model's output, per "
-            "corruption, with a total-variation baseline."
+            "Evaluate a .keras model: PSNR, SSIM and MSE of the corrupted "
+            "input and of the model's output, per corruption, with a "
+            "total-variation baseline. Bundled data: their held-out part, "
+            "as for train. A directory (or NOISY_DIR:CLEAN_DIR pairs) is "
+            "a test set: every image (pair) is evaluated at full size, "
+            "read one file at a time; models with a fixed input size get "
+            "centre crops of that size."
         ),
     )
     evaluate.add_argument("--model", required=True, metavar="PATH")
@@ -204,7 +231,19 @@ def build_parser():
         help="also write DIR/metrics.json and DIR/examples_*.png",
     )
     evaluate.add_argument("--batch-size", type=_positive_int, default=32)
-    evaluate.add_argument("--eval-images", type=_positive_int, default=8)
+    evaluate.add_argument(
+        "--eval-images",
+        type=_positive_int,
+        default=8,
+        help="as for train (default: 8)",
+    )
+    evaluate.add_argument(
+        "--max-eval-images",
+        type=_positive_int,
+        default=None,
+        metavar="N",
+        help="directories and pairs: only the first N files (default: all)",
+    )
     evaluate.add_argument(
         "--patch-size", type=_positive_int, default=commands.DEFAULT_PATCH
     )

@@ -28,6 +28,8 @@ DEFAULT_DEPTH = 8
 DEFAULT_FILTERS = 32
 DEFAULT_PATCH = 40
 DEFAULT_EVAL_PATCH = 96
+# Held-out files of a directory evaluated after training, at full size.
+DEFAULT_MAX_EVAL_FILES = 16
 LEARNING_RATE = 3e-3
 
 
@@ -39,25 +41,104 @@ def _say(message):
 
 
 class Data:
-    """Training arrays or streams and held-out clean images for one spec."""
+    """Training arrays or streams and held-out clean images for one spec.
+
+    The held-out images are made by `held_out(size)` once the model is
+    known: bundled data as arrays, directories and pairs as generators that
+    read one file at a time.
+    """
 
     def __init__(self):
         self.train = None  # array of clean images, or None when streamed
         self.train_labels = None
         self.stream = None  # tf.data dataset of (noisy, clean) or clean
         self.stream_kind = None  # "clean" (corrupt on the fly) or "pairs"
-        self.test = None  # held-out clean images (array)
-        self.test_noisy = None  # held-out real noisy images (pairs)
+        self.test = None  # held-out clean images (array), bundled data
         self.test_labels = None
+        self.test_files = None  # held-out clean files, directories/pairs
+        self.test_noisy_files = None  # their real noisy versions (pairs)
         self.num_classes = None
         self.channels = None
         self.image_size = None  # fixed training size, None = any
+        self.natural = None  # (grayscale, patches per photo, seed)
+
+    def held_out(self, size=None):
+        """`(clean, noisy)` held-out images for a model of input `size`
+        `(height, width)`, or any size for `None`.
+
+        Bundled photographs give patches (96 pixels, or the model's size);
+        labelled sets their test images (fitted to the model's size);
+        directories and pairs generators of the full images (centre crops
+        of the model's size for fixed-size models). `noisy` is `None`
+        unless the data are real pairs.
+        """
+        if self.natural is not None:
+            from keras_denoise import datasets
+
+            grayscale, count, seed = self.natural
+            side = DEFAULT_EVAL_PATCH if size is None else max(size)
+            _, test = datasets.natural_patches(
+                side, patches_per_image=count, grayscale=grayscale, seed=seed
+            )
+            return _fit_size(test, size), None
+        if self.test is not None:
+            return _fit_size(self.test, size), None
+        clean = _read_images(self.test_files, self.channels, size)
+        if self.test_noisy_files is None:
+            return clean, None
+        noisy = _read_images(self.test_noisy_files, self.channels, size)
+        return clean, noisy
 
 
-def _center_crop(image, size):
-    height, width = image.shape[:2]
-    top, left = (height - size) // 2, (width - size) // 2
-    return image[top : top + size, left : left + size]
+_LUMA = (0.2125, 0.7154, 0.0721)
+
+
+def _fit_size(images, size):
+    """Fits a batch of images to `size` `(height, width)`: a centre crop,
+    after an enlargement (keeping the aspect) when an image is smaller.
+    `None` keeps them as they are."""
+    if size is None or tuple(images.shape[1:3]) == tuple(size):
+        return images
+    import numpy as np
+
+    height, width = size
+    scale = max(height / images.shape[1], width / images.shape[2])
+    if scale > 1:
+        import keras
+
+        new = (
+            max(height, math.ceil(images.shape[1] * scale)),
+            max(width, math.ceil(images.shape[2] * scale)),
+        )
+        images = np.clip(
+            keras.ops.convert_to_numpy(
+                keras.ops.image.resize(images, new, interpolation="bicubic")
+            ),
+            0.0,
+            1.0,
+        ).astype("float32")
+    top = (images.shape[1] - height) // 2
+    left = (images.shape[2] - width) // 2
+    return images[:, top : top + height, left : left + width]
+
+
+def _read_images(paths, channels, size):
+    """Yields the files one at a time as float32 `(h, w, channels)` images
+    (alpha dropped, colour to gray with scikit-image's weights, gray to
+    RGB), fitted to `size` when it is given."""
+    import numpy as np
+
+    from keras_denoise.datasets import read_image
+
+    for path in paths:
+        image, _ = read_image(path)
+        if image.shape[-1] in (2, 4):
+            image = image[..., :-1]
+        if channels == 1 and image.shape[-1] == 3:
+            image = (image @ np.array(_LUMA, "float32"))[..., None]
+        elif channels == 3 and image.shape[-1] == 1:
+            image = np.repeat(image, 3, axis=-1)
+        yield _fit_size(image[None], size)[0]
 
 
 def _held_out_names(stems, fraction, seed):
@@ -72,28 +153,22 @@ def _held_out_names(stems, fraction, seed):
     return sorted(stems[i] for i in order[:count])
 
 
-def _load_crops(paths, size, channels):
-    import numpy as np
+def _stem(path):
+    return os.path.splitext(os.path.basename(path))[0]
 
-    from keras_denoise.datasets import read_image
 
-    crops = []
-    for path in paths:
-        image, _ = read_image(path)
-        if image.shape[-1] in (2, 4):
-            image = image[..., :-1]
-        if channels == 1 and image.shape[-1] == 3:
-            image = image @ np.array([0.2125, 0.7154, 0.0721], "float32")
-            image = image[..., None]
-        elif channels == 3 and image.shape[-1] == 1:
-            image = np.repeat(image, 3, axis=-1)
-        crops.append(_center_crop(image, size))
-    return np.stack(crops).astype("float32")
+def _kind_channels(info):
+    return 1 if info.channels in (1, 2) else 3
 
 
 def load_data(spec, args, for_training=True):
-    """Resolves a data spec into a `Data`; only held-out data unless
-    `for_training`."""
+    """Resolves a data spec into a `Data`.
+
+    For training, directories and pairs keep a seeded tenth of the files
+    (at least one) out of training; at most `--max-eval-images` of them are
+    evaluated. Otherwise (`evaluate`) every file is evaluated, or the first
+    `--max-eval-images`.
+    """
     from keras_denoise import datasets
 
     kind = spec[0]
@@ -110,65 +185,71 @@ def load_data(spec, args, for_training=True):
                     grayscale=gray,
                     seed=seed,
                 )
-            _, data.test = datasets.natural_patches(
-                DEFAULT_EVAL_PATCH,
-                patches_per_image=args.eval_images,
-                grayscale=gray,
-                seed=seed + 1,
-            )
-        else:
-            loader = {
-                "digits": lambda: datasets.load_digits(16, seed=seed),
-                "faces": lambda: datasets.load_faces(24, seed=seed),
-                "mnist": datasets.load_mnist,
-                "fashion": datasets.load_fashion_mnist,
-            }[name]
-            (x, y), (x_test, y_test) = loader()
-            data.train, data.train_labels = x, y
-            data.test = x_test[: max(args.eval_images * 8, 32)]
-            data.test_labels = y_test[: len(data.test)]
-            data.num_classes = int(max(y.max(), y_test.max())) + 1
-            data.image_size = x.shape[1]
+            data.natural = (gray, args.eval_images, seed + 1)
+            data.channels = 1 if gray else 3
+            return data
+        loader = {
+            "digits": lambda: datasets.load_digits(16, seed=seed),
+            "faces": lambda: datasets.load_faces(24, seed=seed),
+            "mnist": datasets.load_mnist,
+            "fashion": datasets.load_fashion_mnist,
+        }[name]
+        (x, y), (x_test, y_test) = loader()
+        data.train, data.train_labels = x, y
+        data.test = x_test[: max(args.eval_images * 8, 32)]
+        data.test_labels = y_test[: len(data.test)]
+        data.num_classes = int(max(y.max(), y_test.max())) + 1
+        data.image_size = x.shape[1]
         data.channels = data.test.shape[-1]
         return data
+    limit = getattr(args, "max_eval_images", None)
     size = args.patch_size
     if kind == "directory":
         files = datasets.list_image_files(spec[1])
         infos = [datasets.read_image_info(p) for p in files]
-        stems = [os.path.splitext(os.path.basename(p))[0] for p in files]
+        data.channels = _kind_channels(infos[0])
+        stems = [_stem(p) for p in files]
+        if not for_training:
+            data.test_files = files[:limit]
+            return data
         held = set(_held_out_names(stems, 0.1, seed))
-        data.channels = 1 if infos[0].channels in (1, 2) else 3
-        test_files = [p for p, s in zip(files, stems, strict=True) if s in held]
-        small = min(min(i.height, i.width) for i in infos)
-        eval_size = min(256, small)
-        data.test = _load_crops(test_files, eval_size, data.channels)
-        if for_training:
-            train_stems = [s for s in stems if s not in held]
-            data.stream = datasets.image_directory(
-                spec[1],
-                crop_size=size,
-                batch_size=args.batch_size,
-                channels=data.channels,
-                seed=seed,
-                names=train_stems,
-            )
-            data.stream_kind = "clean"
+        data.test_files = [p for p in files if _stem(p) in held][:limit]
+        data.stream = datasets.image_directory(
+            spec[1],
+            crop_size=size,
+            batch_size=args.batch_size,
+            channels=data.channels,
+            seed=seed,
+            names=[s for s in stems if s not in held],
+        )
+        data.stream_kind = "clean"
         return data
     noisy_dir, clean_dir = spec[1], spec[2]
     noisy_files, clean_files = datasets.match_pairs(noisy_dir, clean_dir)
-    infos = [datasets.read_image_info(p) for p in clean_files]
-    stems = [os.path.splitext(os.path.basename(p))[0] for p in clean_files]
-    held = set(_held_out_names(stems, 0.1, seed))
-    data.channels = 1 if infos[0].channels in (1, 2) else 3
-    small = min(min(i.height, i.width) for i in infos)
-    eval_size = min(256, small)
-    index = [i for i, s in enumerate(stems) if s in held]
-    data.test = _load_crops(
-        [clean_files[i] for i in index], eval_size, data.channels
-    )
-    data.test_noisy = _load_crops(
-        [noisy_files[i] for i in index], eval_size, data.channels
-    )
+    clean_infos = [datasets.read_image_info(p) for p in clean_files]
+    noisy_infos = [datasets.read_image_info(p) for p in noisy_files]
+    mismatched = [
+        f"{os.path.basename(n)} {a.height}x{a.width} vs "
+        f"{os.path.basename(c)} {b.height}x{b.width}"
+        for n, c, a, b in zip(
+            noisy_files, clean_files, noisy_infos, clean_infos, strict=True
+        )
+        if a[:2] != b[:2]
+    ]
+    if mismatched:
+        raise CLIError(
+            f"{len(mismatched)} pair(s) have images of different sizes: "
+            f"{', '.join(mismatched[:10])}"
+        )
+    data.channels = _kind_channels(clean_infos[0])
+    stems = [_stem(p) for p in clean_files]
+    if for_training:
+        held = set(_held_out_names(stems, 0.1, seed))
+        index = [i for i, s in enumerate(stems) if s in held][:limit]
+    else:
+        index = list(range(len(stems)))[:limit]
+    data.test_files = [clean_files[i] for i in index]
+    data.test_noisy_files = [noisy_files[i] for i in index]
     if for_training:
         data.stream = datasets.paired_image_directory(
             noisy_dir,
@@ -446,6 +527,14 @@ class _Outputs:
         return False
 
 
+def _fixed_size(model):
+    """`(height, width)` of a fixed-size image model, `None` for any."""
+    height, width, _ = image_input_shape(model)
+    if height is None or width is None:
+        return None
+    return (height, width)
+
+
 def _evaluate(model, data, mixture, args, examples_dir):
     from keras_denoise.evaluation import evaluate_corruptions
 
@@ -453,9 +542,10 @@ def _evaluate(model, data, mixture, args, examples_dir):
     tv = _tv_baseline()
     if tv is not None:
         baselines["tv"] = tv
-    if data.test_noisy is not None:
-        return _evaluate_pairs(model, data, baselines, args, examples_dir)
-    if mixture is None:
+    clean, noisy = data.held_out(_fixed_size(model))
+    if noisy is not None:
+        corruptions = {"paired": noisy, "clean": None}
+    elif mixture is None:
         from keras_denoise.evaluation import default_corruptions
 
         corruptions = default_corruptions(seed=args.seed)
@@ -463,21 +553,8 @@ def _evaluate(model, data, mixture, args, examples_dir):
         corruptions = specs.evaluation_corruptions(mixture, seed=args.seed)
     return evaluate_corruptions(
         model,
-        data.test,
+        clean,
         corruptions,
-        batch_size=args.batch_size,
-        baselines=baselines,
-        examples_dir=examples_dir,
-    )
-
-
-def _evaluate_pairs(model, data, baselines, args, examples_dir):
-    from keras_denoise.evaluation import evaluate_corruptions
-
-    return evaluate_corruptions(
-        model,
-        data.test,
-        {"paired": data.test_noisy, "clean": None},
         batch_size=args.batch_size,
         baselines=baselines,
         examples_dir=examples_dir,
@@ -676,17 +753,13 @@ def run_evaluate(args):
     if args.output is not None:
         _check_output_dir(args.output)
     model = load_model(args.model)
-    height, width, channels = image_input_shape(model, args.model)
+    _, _, channels = image_input_shape(model, args.model)
     data = load_data(data_spec, args, for_training=False)
     if data.channels != channels:
         raise CLIError(
             f"model {args.model} takes {channels}-channel images but "
             f"--data {args.data} has {data.channels} channel(s)"
         )
-    if height is not None and data.test.shape[1:3] != (height, width):
-        data.test = _fit_size(data.test, height, width)
-        if data.test_noisy is not None:
-            data.test_noisy = _fit_size(data.test_noisy, height, width)
     if args.output is None:
         report = _evaluate(model, data, mixture, args, None)
     else:
@@ -695,18 +768,6 @@ def run_evaluate(args):
             report.save(outputs.path("metrics.json"))
     _say(str(report))
     return 0
-
-
-def _fit_size(images, height, width):
-    if images.shape[1] < height or images.shape[2] < width:
-        import keras
-
-        return keras.ops.convert_to_numpy(
-            keras.ops.image.resize(images, (height, width))
-        )
-    top = (images.shape[1] - height) // 2
-    left = (images.shape[2] - width) // 2
-    return images[:, top : top + height, left : left + width]
 
 
 # -------------------------------------------------------------- sample

@@ -148,6 +148,63 @@ class TestTrain:
             0.009 + 0.001 / 3, rel=0.15
         )
 
+    @pytest.mark.parametrize(
+        "model", ["conv_autoencoder", "variational_autoencoder"]
+    )
+    def test_fixed_size_model_on_natural_data(self, model, tmp_path):
+        import keras
+
+        out = tmp_path / model
+        argv = ["train", "--model", model, "--patch-size", "16"]
+        argv += ["--noise", "gaussian:20", "--output", str(out), *TINY]
+        assert main(argv) == 0
+        assert sorted(os.listdir(out)) == [
+            "examples_clean.png",
+            "examples_gaussian_20.png",
+            "history.png",
+            "metrics.json",
+            "model.keras",
+        ]
+        metrics = json.loads((out / "metrics.json").read_text())
+        # One held-out 16x16 patch per held-out photograph, at the model's
+        # input size (the 96x96 patches of fully convolutional models
+        # would not fit it).
+        assert metrics["num_images"] == 3
+        psnr = metrics["corruptions"]["gaussian:20"]["input"]["psnr"]
+        assert 20 * np.log10(255 / 20) - 0.2 < psnr < 20 * np.log10(12.75) + 2
+        loaded = keras.saving.load_model(str(out / "model.keras"))
+        assert tuple(loaded.inputs[0].shape) == (None, 16, 16, 1)
+        from PIL import Image
+
+        # 3 rows of 16-pixel images with 2 pixels of padding.
+        grid = Image.open(out / "examples_gaussian_20.png")
+        assert grid.size[1] == 2 + 3 * 18
+
+    def test_fixed_size_model_on_a_directory(self, tmp_path, rng):
+        for i, (h, w) in enumerate([(20, 24), (18, 30), (16, 16)] * 4):
+            datasets.write_image(
+                str(tmp_path / "photos" / f"{i:02d}.png"), rng.random((h, w))
+            )
+        out = tmp_path / "run"
+        argv = ["train", "--model", "conv_autoencoder", "--data"]
+        argv += [str(tmp_path / "photos"), "--patch-size", "16"]
+        argv += ["--batch-size", "4", "--output", str(out), *TINY]
+        assert main(argv) == 0
+        metrics = json.loads((out / "metrics.json").read_text())
+        assert metrics["num_images"] == 1  # a tenth of 12 files
+
+    def test_held_out_files_are_capped(self, tmp_path, rng):
+        for i in range(30):
+            datasets.write_image(
+                str(tmp_path / "photos" / f"{i:02d}.png"), rng.random((16, 20))
+            )
+        out = tmp_path / "run"
+        argv = ["train", "--data", str(tmp_path / "photos"), "--patch-size"]
+        argv += ["12", "--max-eval-images", "2", "--output", str(out), *TINY]
+        assert main(argv) == 0
+        metrics = json.loads((out / "metrics.json").read_text())
+        assert metrics["num_images"] == 2  # 3 held out, capped to 2
+
 
 class TestDenoise:
     def test_files_and_directories_keep_names_and_depth(
@@ -220,6 +277,94 @@ class TestEvaluate:
             "blur:1",
             "clean",
         ]
+
+    def test_a_folder_is_scored_whole_at_full_size(self, trained, tmp_path):
+        import keras
+
+        from keras_denoise import evaluation
+        from keras_denoise.cli import commands
+
+        rng = np.random.default_rng(3)
+        sizes = [(30, 41), (17, 23), (30, 41), (64, 20)]
+        images = []
+        for i, (h, w) in enumerate(sizes):
+            image = rng.random((h, w, 1)).astype("float32")
+            datasets.write_image(str(tmp_path / "test" / f"{i}.png"), image)
+            images.append(
+                datasets.read_image(str(tmp_path / "test" / f"{i}.png"))[0]
+            )
+        model_path = str(trained / "model.keras")
+        out = tmp_path / "eval"
+        argv = ["evaluate", "--model", model_path, "--data"]
+        argv += [str(tmp_path / "test"), "--noise", "gaussian:25"]
+        argv += ["--output", str(out)]
+        assert main(argv) == 0
+        metrics = json.loads((out / "metrics.json").read_text())
+        assert metrics["num_images"] == 4  # every file, none held out
+        # The same figures as scoring the full images directly.
+        from keras_denoise.cli import specs
+
+        model = keras.saving.load_model(model_path)
+        expected = evaluation.evaluate_corruptions(
+            model,
+            images,
+            specs.evaluation_corruptions(specs.parse_noise("gaussian:25")),
+            baselines={"tv": commands._tv_baseline()},
+        ).to_dict()
+        assert metrics["corruptions"] == expected["corruptions"]
+        assert sorted(os.listdir(out)) == [
+            "examples_clean.png",
+            "examples_gaussian_25.png",
+            "metrics.json",
+        ]
+
+    def test_one_image_folder_and_pairs(self, trained, tmp_path, capsys):
+        rng = np.random.default_rng(4)
+        clean = rng.random((21, 33)).astype("float32")
+        datasets.write_image(str(tmp_path / "one" / "x.png"), clean, 16)
+        datasets.write_image(
+            str(tmp_path / "noisy" / "x.png"), np.clip(clean + 0.1, 0, 1), 16
+        )
+        model = str(trained / "model.keras")
+        argv = ["evaluate", "--model", model, "--data"]
+        assert main([*argv, str(tmp_path / "one")]) == 0
+        assert "(1 images; PSNR in dB)" in capsys.readouterr().out
+        out = tmp_path / "pairs"
+        spec = f"{tmp_path / 'noisy'}:{tmp_path / 'one'}"
+        assert main([*argv, spec, "--output", str(out)]) == 0
+        rows = json.loads((out / "metrics.json").read_text())["corruptions"]
+        assert list(rows) == ["paired", "clean"]
+        expected = np.mean((np.clip(clean + 0.1, 0, 1) - clean) ** 2)
+        assert rows["paired"]["input"]["mse"] == pytest.approx(
+            expected, rel=1e-3
+        )
+
+    def test_fixed_size_model_gets_centre_crops(self, tmp_path):
+        from keras_denoise import evaluation
+        from keras_denoise import models
+
+        model = models.conv_autoencoder((16, 16, 1), filters=(4,))
+        path = tmp_path / "ae.keras"
+        model.save(path)
+        rng = np.random.default_rng(5)
+        big = rng.random((40, 50, 1)).astype("float32")
+        datasets.write_image(str(tmp_path / "t" / "big.png"), big, 16)
+        argv = ["evaluate", "--model", str(path), "--noise", "gaussian:10"]
+        out = tmp_path / "eval"
+        code = main(
+            [*argv, "--data", str(tmp_path / "t"), "--output", str(out)]
+        )
+        assert code == 0
+        metrics = json.loads((out / "metrics.json").read_text())
+        image, _ = datasets.read_image(str(tmp_path / "t" / "big.png"))
+        crop = image[None, 12:28, 17:33]  # the centre 16x16
+        expected = evaluation.evaluate_corruptions(
+            model, crop, {"clean": None}
+        ).to_dict()["corruptions"]["clean"]
+        assert metrics["corruptions"]["clean"]["output"] == expected["output"]
+        # An image smaller than the model is enlarged, then cropped.
+        datasets.write_image(str(tmp_path / "t" / "small.png"), big[:8, :12])
+        assert main([*argv, "--data", str(tmp_path / "t")]) == 0
 
 
 class TestSample:
