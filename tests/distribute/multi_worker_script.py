@@ -10,13 +10,15 @@ dual-output model on the same data, global batch size and initial weights,
 and writes `OUT_DIR/result.json` and `OUT_DIR/weights.npz`.
 
 Keras 3's `Model.fit` cannot run under `MultiWorkerMirroredStrategy`
-(keras-team/keras#20585: it reduces nested or scalar per-replica values in
-ways the collective strategy rejects), so the models train with the
+(keras-team/keras#20585: `_maybe_symbolic_build` reduces the first
+distributed batch with `strategy.reduce`, which the collective strategy
+rejects), so the models train with the
 custom-loop pattern of TensorFlow's multi-worker guide, through public APIs
 only: `strategy.run`, `Model.compute_loss` (which scales the compiled and
 the `add_loss` losses for the replicas), `optimizer.apply` and a
 `keras.callbacks.CallbackList`. At the end the script records whether
-`fit` works, for the test that tracks the upstream bug.
+`fit` works and, if not, the error's type, the two ends of its message and
+its traceback, for the test that tracks the upstream bug.
 """
 
 import json
@@ -119,6 +121,8 @@ def _fit_works(strategy, x, labels):
     model = _build(strategy, _common.dual_output)
     with strategy.scope():
         model.compile(optimizer="adam", loss=dict(_common.DUAL_OUTPUT_LOSS))
+    # The full traceback, Keras's frames included, shows where fit fails.
+    keras.config.disable_traceback_filtering()
     try:
         model.fit(
             x,
@@ -128,8 +132,28 @@ def _fit_works(strategy, x, labels):
             verbose=0,
         )
     except Exception as error:  # noqa: BLE001 - reported to the test.
-        return f"{type(error).__name__}: {str(error)[:300]}"
-    return "ok"
+        message = str(error)
+        return {
+            "status": "failed",
+            "type": type(error).__name__,
+            # The message embeds the per-replica batch: keep its two ends.
+            "message_head": message[:200],
+            "message_tail": message[-300:],
+            # Innermost last, as `file:function` below `site-packages/`
+            # (`dist-packages/`).
+            "frames": [
+                f"{_short_path(frame.filename)}:{frame.name}"
+                for frame in traceback.extract_tb(error.__traceback__)
+            ],
+        }
+    return {"status": "ok"}
+
+
+def _short_path(path):
+    path = path.replace(os.sep, "/")
+    for packages in ("site-packages/", "dist-packages/"):
+        path = path.split(packages)[-1]
+    return path
 
 
 def main(out_dir):
@@ -188,7 +212,7 @@ def main(out_dir):
         result["fit"] = _fit_works(strategy, x, labels)
     except Exception:  # noqa: BLE001 - the results above are kept.
         traceback.print_exc()
-        result["fit"] = "crashed"
+        result["fit"] = {"status": "crashed"}
     _common.write_json(os.path.join(out_dir, "result.json"), result)
 
 
