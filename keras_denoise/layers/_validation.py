@@ -245,3 +245,24 @@ def standard_normal(shape, seed_generator, dtype):
         [radius * ops.cos(angle), radius * ops.sin(angle)], axis=axis
     )
     return ops.cast(noise, dtype)
+
+
+def repeat_over_channels(pixels, shape, data_format):
+    """Repeats a one-channel tensor over the channels of `shape`.
+
+    Channels last, a broadcast over the innermost axis is several times
+    slower on CPU (TensorFlow) than a same-shape operation; an outer
+    product with a row of ones (exact in any float precision, as each
+    output is one value times 1) is much cheaper. Channels first, or with
+    one channel, the tensor is returned as it is, to be broadcast.
+    """
+    channels = shape[-1]
+    if (
+        data_format != "channels_last"
+        or not isinstance(channels, int)
+        or channels == 1
+    ):
+        return pixels
+    ones = ops.ones((1, channels), dtype=pixels.dtype)
+    rows = ops.matmul(ops.reshape(pixels, (-1, 1)), ones)
+    return ops.reshape(rows, shape)
