@@ -71,10 +71,25 @@ class AdditiveGaussianNoise(BaseCorruption):
         )
         self.stddev = validate_severity("stddev", stddev, min_value=0.0)
 
+    # The output is `clip(images + delta)`: see `_clipped_delta`.
+    _delta_form = True
+
     def _corrupt_batch(self, images):
         return self._corrupt_batch_shared(images, None)
 
     def _corrupt_batch_shared(self, images, draws):
+        return images + self._clipped_delta(images, draws)
+
+    def _clipped_delta(self, images, draws=None, weight=None):
+        """The `delta` such that the output is `clip(images + delta)`.
+
+        `delta` is `noise * stddev`, the standard normal noise taken from
+        the `draws` cache (see `_validation.shared_draw`). `weight`, 0/1
+        of shape `(batch, 1, 1, 1)`, multiplies the per-sample standard
+        deviation: `RandomCorruption` uses it to zero `delta` on the
+        samples it did not choose for this layer, at no cost over the
+        batch.
+        """
         stddev = draw_per_sample(
             self.stddev, ops.shape(images)[0], self.seed_generator, images.dtype
         )
@@ -86,7 +101,8 @@ class AdditiveGaussianNoise(BaseCorruption):
                 ops.shape(images), self.seed_generator, images.dtype
             ),
         )
-        return images + noise * stddev
+        scale = stddev if weight is None else stddev * weight
+        return noise * scale
 
     def get_config(self):
         config = super().get_config()

@@ -6,6 +6,7 @@ import keras
 import numpy as np
 from keras import ops
 
+from keras_denoise.layers._validation import clip_to_range
 from keras_denoise.layers._validation import validate_number
 from keras_denoise.layers.base_corruption import BaseCorruption
 
@@ -200,8 +201,9 @@ class RandomCorruption(BaseCorruption):
         # several times slower than a multiply-add over the batch.
         # Corruptions that need the same random tensor share one draw.
         draws = {}
-        outputs = None
-        clean = ops.cast(ops.greater_equal(u, float(uppers[-1])), images.dtype)
+        dtype = images.dtype
+        fused_range, fused = self._fused_range(images), []
+        outputs, fused_weight = None, None
         for corruption, probability, lower, upper in zip(
             self.corruptions, probabilities, lowers, uppers, strict=True
         ):
@@ -212,17 +214,67 @@ class RandomCorruption(BaseCorruption):
                     ops.greater_equal(u, float(lower)),
                     ops.less(u, float(upper)),
                 ),
-                images.dtype,
+                dtype,
             )
+            if fused_range is not False and self._fusable(
+                corruption, images, fused_range
+            ):
+                # The delta is zero on the samples not chosen: the sum of
+                # the deltas is each sample's own corruption's delta.
+                fused.append(corruption._clipped_delta(images, draws, chosen))
+                fused_weight = (
+                    chosen if fused_weight is None else fused_weight + chosen
+                )
+                continue
             corrupted = ops.cast(
-                corruption._corrupt_with_draws(images, draws), images.dtype
+                corruption._corrupt_with_draws(images, draws), dtype
             )
             term = corrupted * chosen
             outputs = term if outputs is None else outputs + term
+        if fused:
+            # One add per corruption and one clip for all of them, where
+            # computing and selecting each output would take a clip and a
+            # multiply-add each over the whole batch.
+            total = images
+            for delta in fused:
+                total = total + delta
+            total = clip_to_range(total, fused_range)
+            if outputs is None and self.clean_probability == 0.0:
+                return total
+            term = total * fused_weight
+            outputs = term if outputs is None else outputs + term
         if self.clean_probability > 0.0:
+            clean = ops.cast(ops.greater_equal(u, float(uppers[-1])), dtype)
             term = images * clean
             outputs = term if outputs is None else outputs + term
         return images if outputs is None else outputs
+
+    def _fused_range(self, images):
+        """The `value_range` of the corruptions summed into one tensor.
+
+        A corruption whose output is `clip(images + delta, value_range)`
+        has a true `_delta_form` and a `_clipped_delta` method: the
+        corruptions of this kind with the most common `value_range` (and
+        this batch's dtype) are added to the images together and clipped
+        once. `False` when there are none.
+        """
+        ranges = [
+            c.value_range
+            for c in self.corruptions
+            if self._fusable(c, images, c.value_range)
+        ]
+        if not ranges:
+            return False
+        return max(ranges, key=ranges.count)
+
+    @staticmethod
+    def _fusable(corruption, images, value_range):
+        return (
+            getattr(corruption, "_delta_form", False)
+            and corruption.value_range == value_range
+            and keras.backend.standardize_dtype(corruption.compute_dtype)
+            == keras.backend.standardize_dtype(images.dtype)
+        )
 
     def get_config(self):
         config = super().get_config()

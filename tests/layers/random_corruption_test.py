@@ -199,3 +199,44 @@ class TestSelection:
         per_sample = outputs.reshape(200, -1)
         assert np.all(per_sample.min(axis=1) == per_sample.max(axis=1))
         assert 0.3 < np.mean(per_sample[:, 0] == 1.0) < 0.7
+
+
+class TestOneSumForAdditiveCorruptions:
+    """Gaussian, speckle and salt-and-pepper are summed and clipped once."""
+
+    @staticmethod
+    def corruptions():
+        return [
+            AdditiveGaussianNoise((0.05, 0.3), seed=1),
+            SpeckleNoise(0.2, seed=2),
+            SaltAndPepperNoise((0.1, 0.3), seed=3),
+            SaltAndPepperNoise(0.2, value_range=None, seed=4),
+            GaussianBlur(1.0, seed=5),
+        ]
+
+    @pytest.mark.parametrize("chosen", range(5))
+    def test_each_sample_gets_its_corruption_alone_output(self, chosen):
+        # Out-of-range inputs too: each corruption clips them itself.
+        x = images((4, 8, 8, 3), low=-0.2, high=1.2)
+        probabilities = [0.0] * 5
+        probabilities[chosen] = 1.0
+        layer = RandomCorruption(
+            self.corruptions(), probabilities=probabilities, seed=6
+        )
+        alone = self.corruptions()[chosen]
+        np.testing.assert_array_equal(
+            to_numpy(layer(x, training=True)),
+            to_numpy(alone(x, training=True)),
+        )
+
+    def test_mixed_batch_matches_the_corruptions_alone(self):
+        x = images((64, 4, 4, 3), low=-0.2, high=1.2)
+        outputs = to_numpy(
+            RandomCorruption(
+                self.corruptions()[:3], clean_probability=0.25, seed=7
+            )(x, training=True)
+        )
+        changed = np.any(outputs != x, axis=(1, 2, 3))
+        # Clean samples are returned as they are, unclipped.
+        assert 5 < np.sum(~changed) < 30
+        assert np.all((outputs[changed] >= 0.0) & (outputs[changed] <= 1.0))
