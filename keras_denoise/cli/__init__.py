@@ -81,7 +81,26 @@ def build_parser():
         "--model",
         choices=commands.MODELS,
         default="residual_denoiser",
-        help="model builder (default: residual_denoiser)",
+        help=(
+            "model builder (default: residual_denoiser). "
+            "backbone_autoencoder: encoder from --backbone; "
+            "denoise_classifier, inception_denoise_classifier, "
+            "cnn_classifier (trained on corrupted images) and "
+            "latent_classifier (a conv autoencoder trained as a denoiser, "
+            "saved as autoencoder.keras, then a classifier on its frozen "
+            "encoder) need labelled data and report accuracy per "
+            "corruption"
+        ),
+    )
+    train.add_argument(
+        "--backbone",
+        default=commands.DEFAULT_BACKBONE,
+        metavar="NAME",
+        help=(
+            "keras.applications model used as the encoder of "
+            "backbone_autoencoder, built without weights (most need "
+            f"images of at least 32x32; default: {commands.DEFAULT_BACKBONE})"
+        ),
     )
     train.add_argument(
         "--data",
@@ -137,6 +156,23 @@ def build_parser():
             "labelled sets evaluate 8 times as many test images, at least "
             "32 (default: 8)"
         ),
+    )
+    train.add_argument(
+        "--max-train-images",
+        type=_positive_int,
+        default=None,
+        metavar="N",
+        help=(
+            "digits, faces, mnist, fashion: train on the first N training "
+            "images only, for quick trials (default: all)"
+        ),
+    )
+    train.add_argument(
+        "--image-size",
+        type=_positive_int,
+        default=None,
+        metavar="N",
+        help="side of the digits (default 16) and faces (default 24) images",
     )
     train.add_argument(
         "--max-eval-images",
@@ -203,7 +239,9 @@ def build_parser():
         description=(
             "Evaluate a .keras model: PSNR, SSIM and MSE of the corrupted "
             "input and of the model's output, per corruption, with a "
-            "total-variation baseline. Bundled data: their held-out part, "
+            "total-variation baseline; for classifiers (and the label "
+            "output of dual models) the accuracy per corruption, on "
+            "labelled data. Bundled data: their held-out part, "
             "as for train. A directory (or NOISY_DIR:CLEAN_DIR pairs) is "
             "a test set: every image (pair) is evaluated at full size, "
             "read one file at a time; models with a fixed input size get "
@@ -238,17 +276,31 @@ def build_parser():
         help="as for train (default: 8)",
     )
     evaluate.add_argument(
+        "--image-size",
+        type=_positive_int,
+        default=None,
+        metavar="N",
+        help="as for train",
+    )
+    evaluate.add_argument(
         "--max-eval-images",
         type=_positive_int,
         default=None,
         metavar="N",
         help="directories and pairs: only the first N files (default: all)",
     )
+    # Accepted for symmetry with train; they change nothing here.
     evaluate.add_argument(
-        "--patch-size", type=_positive_int, default=commands.DEFAULT_PATCH
+        "--patch-size",
+        type=_positive_int,
+        default=commands.DEFAULT_PATCH,
+        help=argparse.SUPPRESS,
     )
     evaluate.add_argument(
-        "--patches-per-image", type=_positive_int, default=192
+        "--patches-per-image",
+        type=_positive_int,
+        default=192,
+        help=argparse.SUPPRESS,
     )
     _common(evaluate)
     evaluate.set_defaults(run=commands.run_evaluate)

@@ -17,10 +17,24 @@ MODELS = (
     "residual_denoiser",
     "conv_autoencoder",
     "dense_autoencoder",
+    "backbone_autoencoder",
     "variational_autoencoder",
     "denoise_classifier",
     "inception_denoise_classifier",
+    "cnn_classifier",
+    "latent_classifier",
 )
+# Models trained on images with class labels.
+LABELLED_MODELS = (
+    "denoise_classifier",
+    "inception_denoise_classifier",
+    "cnn_classifier",
+    "latent_classifier",
+)
+LABELLED_DATA = ("digits", "faces", "mnist", "fashion")
+DEFAULT_BACKBONE = "MobileNetV2"
+# Size of the latent code of latent_classifier's conv autoencoder.
+LATENT_DIM = 32
 DEFAULT_NOISE = "gaussian:0-50"
 # The default job: a small DnCNN on 40x40 grayscale patches. Sized so that
 # `keras-denoise train` finishes in a few minutes on a 2-core CPU.
@@ -188,14 +202,16 @@ def load_data(spec, args, for_training=True):
             data.natural = (gray, args.eval_images, seed + 1)
             data.channels = 1 if gray else 3
             return data
+        image_size = getattr(args, "image_size", None)
         loader = {
-            "digits": lambda: datasets.load_digits(16, seed=seed),
-            "faces": lambda: datasets.load_faces(24, seed=seed),
+            "digits": lambda: datasets.load_digits(image_size or 16, seed=seed),
+            "faces": lambda: datasets.load_faces(image_size or 24, seed=seed),
             "mnist": datasets.load_mnist,
             "fashion": datasets.load_fashion_mnist,
         }[name]
         (x, y), (x_test, y_test) = loader()
-        data.train, data.train_labels = x, y
+        limit = getattr(args, "max_train_images", None)
+        data.train, data.train_labels = x[:limit], y[:limit]
         data.test = x_test[: max(args.eval_images * 8, 32)]
         data.test_labels = y_test[: len(data.test)]
         data.num_classes = int(max(y.max(), y_test.max())) + 1
@@ -267,7 +283,50 @@ def load_data(spec, args, for_training=True):
 # --------------------------------------------------------------- train
 
 
+def _backbone_factory(name):
+    """The `keras.applications` constructor named `name`."""
+    import keras
+
+    names = sorted(
+        n
+        for n in dir(keras.applications)
+        if n[:1].isupper() and callable(getattr(keras.applications, n))
+    )
+    if name not in names:
+        raise CLIError(
+            f"unknown --backbone {name!r}: choose a keras.applications "
+            f"model, one of {', '.join(names)}"
+        )
+    return getattr(keras.applications, name)
+
+
+def _backbone(name, shape):
+    """A `keras.applications` model without its top and weights, for
+    images of `shape`; its own size limits become a one-line error."""
+    import inspect
+    import warnings
+
+    factory = _backbone_factory(name)
+    kwargs = {"weights": None, "include_top": False, "input_shape": shape}
+    if "include_preprocessing" in inspect.signature(factory).parameters:
+        # Pixels are in [0, 1]: no rescaling from 0-255 inside the model.
+        kwargs["include_preprocessing"] = False
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            return factory(**kwargs)
+    except ValueError as error:
+        detail = str(error).strip().splitlines()[0]
+        raise CLIError(
+            f"--backbone {name} cannot take {shape[0]}x{shape[1]}x{shape[2]} "
+            f"images: {detail} (set the size with --image-size for digits "
+            "and faces, --patch-size for natural images and directories)"
+        ) from None
+
+
 def _build_model(name, data, args, corruption):
+    """The model to train; for `latent_classifier` the conv autoencoder
+    whose encoder it will use (`_latent_classifier` builds it after)."""
     from keras_denoise import layers
     from keras_denoise import models
 
@@ -282,10 +341,14 @@ def _build_model(name, data, args, corruption):
             # learns faster in a few hundred steps.
             batch_norm=False,
         )
-    if name == "conv_autoencoder":
+    if name in ("conv_autoencoder", "latent_classifier"):
+        if name == "latent_classifier":
+            return models.conv_autoencoder(shape, latent_dim=LATENT_DIM)
         return models.conv_autoencoder(shape)
     if name == "dense_autoencoder":
         return models.dense_autoencoder(shape)
+    if name == "backbone_autoencoder":
+        return models.backbone_autoencoder(_backbone(args.backbone, shape))
     if name == "variational_autoencoder":
         # The VAE's loss compares its reconstruction with its own input, so
         # the corruption goes inside the model (active only in training).
@@ -304,27 +367,62 @@ def _build_model(name, data, args, corruption):
         return models.variational_autoencoder(
             shape, corruption=corruption, seed=args.seed
         )
-    if data.num_classes is None:
-        raise CLIError(
-            f"--model {name} needs labelled data: use --data digits or faces"
-        )
     builder = getattr(models, name)
     return builder(shape, data.num_classes)
 
 
+def _latent_classifier(autoencoder, num_classes):
+    from keras_denoise import models
+
+    return models.latent_classifier(
+        autoencoder.get_layer("encoder"), num_classes, freeze_encoder=True
+    )
+
+
+def _output_names(model):
+    return list(getattr(model, "output_names", None) or [])
+
+
 def _is_dual(model):
-    names = list(getattr(model, "output_names", None) or [])
+    names = _output_names(model)
     return "denoised" in names and "label" in names
 
 
+def model_kind(model, path="model"):
+    """`"denoiser"` (an image out per image in), `"dual"` (`"denoised"` and
+    `"label"` outputs) or `"classifier"` (class probabilities)."""
+    _, _, channels = image_input_shape(model, path)
+    if _is_dual(model):
+        return "dual"
+    shapes = [tuple(output.shape) for output in model.outputs]
+    if len(shapes) == 1 and len(shapes[0]) == 4 and shapes[0][-1] == channels:
+        return "denoiser"
+    if len(shapes) == 1 and len(shapes[0]) == 2:
+        return "classifier"
+    raise CLIError(
+        f"{path} is neither an image-to-image model nor a classifier: its "
+        f"output shape is {', '.join(map(str, shapes))} for {channels}-"
+        "channel images"
+    )
+
+
+def _corrupt_batch(corruption, clean):
+    """Corrupts a batch tensor inside a tf.data map."""
+    import tensorflow as tf
+
+    if hasattr(corruption, "built"):  # a Keras layer or chain
+        return tf.cast(corruption(clean, training=True), tf.float32)
+    return tf.cast(corruption(clean), tf.float32)  # a per-sample mixture
+
+
 def _train_dataset(data, corruption, args, model):
-    """A tf.data dataset of (input, target) for `fit`."""
+    """A tf.data dataset of (input, target) for `fit`, with fresh noise on
+    every batch of every epoch."""
     import tensorflow as tf
 
     from keras_denoise import datasets
     from keras_denoise.datasets._pipeline import finish
 
-    dual = _is_dual(model)
     if _is_vae(model):
         if data.stream is not None:
             return data.stream
@@ -337,46 +435,62 @@ def _train_dataset(data, corruption, args, model):
     if data.stream is not None:
         if data.stream_kind == "pairs":
             return data.stream
-
-        def corrupt(clean):
-            return tf.cast(corruption(clean, training=True), tf.float32), clean
-
-        if not hasattr(corruption, "built"):
-
-            def corrupt(clean):  # noqa: F811 - plain callable mixture
-                return tf.cast(corruption(clean), tf.float32), clean
-
         return finish(
-            data.stream.map(corrupt, num_parallel_calls=tf.data.AUTOTUNE)
+            data.stream.map(
+                lambda clean: (_corrupt_batch(corruption, clean), clean),
+                num_parallel_calls=tf.data.AUTOTUNE,
+            )
         )
-    if not dual:
+    kind = model_kind(model)
+    if kind == "denoiser":
         return datasets.corrupted_pairs(
             data.train, corruption, args.batch_size, seed=args.seed
         )
-    pairs = datasets.corrupted_pairs(
-        data.train, corruption, len(data.train), shuffle=False
-    )
-    noisy, clean = next(iter(pairs))
-    labels = data.train_labels
+    if kind == "dual":
+
+        def targets(clean, label):
+            return {"denoised": clean, "label": label}
+
+    else:
+
+        def targets(clean, label):
+            return label
+
     dataset = tf.data.Dataset.from_tensor_slices(
-        (noisy, {"denoised": clean, "label": labels})
+        (data.train, data.train_labels)
     )
+    dataset = dataset.shuffle(
+        len(data.train), seed=args.seed, reshuffle_each_iteration=True
+    ).batch(args.batch_size)
     return finish(
-        dataset.shuffle(len(labels), seed=args.seed).batch(args.batch_size)
+        dataset.map(
+            lambda clean, label: (
+                _corrupt_batch(corruption, clean),
+                targets(clean, label),
+            ),
+            num_parallel_calls=tf.data.AUTOTUNE,
+        )
     )
+
+
+def _all_layers(model):
+    for layer in model.layers:
+        yield layer
+        if isinstance(getattr(layer, "layers", None), list):
+            yield from _all_layers(layer)
 
 
 def _is_vae(model):
-    return any(
-        type(layer).__name__ == "VariationalLossLayer"
-        for layer in model._flatten_layers()  # noqa: SLF001
-    )
+    from keras_denoise.layers import VariationalLossLayer
+
+    return any(isinstance(x, VariationalLossLayer) for x in _all_layers(model))
 
 
 def _compile(model, steps):
     import keras
 
-    if _is_dual(model):
+    kind = model_kind(model)
+    if kind == "dual":
         model.compile(
             optimizer="adam",
             loss={
@@ -384,6 +498,12 @@ def _compile(model, steps):
                 "label": "sparse_categorical_crossentropy",
             },
             metrics={"label": ["accuracy"]},
+        )
+    elif kind == "classifier":
+        model.compile(
+            optimizer="adam",
+            loss="sparse_categorical_crossentropy",
+            metrics=["accuracy"],
         )
     elif _is_vae(model):
         model.compile(optimizer="adam")
@@ -545,12 +665,8 @@ def _evaluate(model, data, mixture, args, examples_dir):
     clean, noisy = data.held_out(_fixed_size(model))
     if noisy is not None:
         corruptions = {"paired": noisy, "clean": None}
-    elif mixture is None:
-        from keras_denoise.evaluation import default_corruptions
-
-        corruptions = default_corruptions(seed=args.seed)
     else:
-        corruptions = specs.evaluation_corruptions(mixture, seed=args.seed)
+        corruptions = _evaluation_set(mixture, args.seed)
     return evaluate_corruptions(
         model,
         clean,
@@ -559,6 +675,48 @@ def _evaluate(model, data, mixture, args, examples_dir):
         baselines=baselines,
         examples_dir=examples_dir,
     )
+
+
+def _evaluation_set(mixture, seed):
+    if mixture is None:
+        from keras_denoise.evaluation import default_corruptions
+
+        return default_corruptions(seed=seed)
+    return specs.evaluation_corruptions(mixture, seed=seed)
+
+
+def _accuracy(model, data, mixture, args):
+    """Fraction of held-out images classified right, per corruption.
+
+    The corruptions are made afresh with the seeds `_evaluate` uses and
+    applied to the same batches, so a dual model's accuracy and denoising
+    figures see the same noisy images.
+    """
+    import numpy as np
+
+    from keras_denoise._utils import apply_corruption
+
+    clean, _ = data.held_out(_fixed_size(model))
+    labels = np.asarray(data.test_labels)
+    names = _output_names(model)
+    accuracy = {}
+    for name, corruption in _evaluation_set(mixture, args.seed).items():
+        correct = 0
+        for start in range(0, len(clean), args.batch_size):
+            batch = clean[start : start + args.batch_size]
+            if corruption is not None:
+                batch = apply_corruption(corruption, batch).astype("float32")
+            probabilities = model.predict(batch, verbose=0)
+            if isinstance(probabilities, dict):
+                probabilities = probabilities["label"]
+            elif isinstance(probabilities, (list, tuple)):
+                probabilities = probabilities[names.index("label")]
+            predicted = np.argmax(np.asarray(probabilities), axis=-1)
+            correct += int(
+                np.sum(predicted == labels[start : start + args.batch_size])
+            )
+        accuracy[name] = correct / len(clean)
+    return accuracy, len(clean)
 
 
 def _steps_per_epoch(dataset):
@@ -570,6 +728,27 @@ def _steps_per_epoch(dataset):
     return count
 
 
+def _check_image_size(args, data_spec):
+    """`--image-size` resizes digits and faces only; `--max-train-images`
+    applies to the labelled sets."""
+    labelled = data_spec[0] == "bundled" and data_spec[1] in LABELLED_DATA
+    if getattr(args, "max_train_images", None) is not None and not labelled:
+        raise CLIError(
+            "--max-train-images applies to --data "
+            f"{', '.join(LABELLED_DATA)} only; got --data {args.data}"
+        )
+    size = getattr(args, "image_size", None)
+    if size is None:
+        return
+    if data_spec[0] != "bundled" or data_spec[1] not in ("digits", "faces"):
+        raise CLIError(
+            "--image-size applies to --data digits and faces only; "
+            f"got --data {args.data}"
+        )
+    if size < 8:
+        raise CLIError(f"--image-size must be at least 8, got {size}")
+
+
 def run_train(args):
     # Validate everything first, creating nothing: the specs, the output
     # path, then the data (pairs are matched, headers read) and the model.
@@ -579,34 +758,43 @@ def run_train(args):
         raise CLIError("--epochs and --batch-size must be at least 1")
     if args.patch_size < 8:
         raise CLIError("--patch-size must be at least 8")
+    _check_image_size(args, data_spec)
+    if args.model in LABELLED_MODELS and not (
+        data_spec[0] == "bundled" and data_spec[1] in LABELLED_DATA
+    ):
+        raise CLIError(
+            f"--model {args.model} needs labelled data: use --data "
+            f"{', '.join(LABELLED_DATA)} (got --data {args.data})"
+        )
     _check_output_dir(args.output)
     started = time.time()
     keras = import_keras()
     keras.utils.set_random_seed(args.seed)
+    if args.model == "backbone_autoencoder":
+        _backbone_factory(args.backbone)
     _say(f"Loading data: {args.data}")
     data = load_data(data_spec, args)
     corruption = specs.build_training_corruption(mixture, seed=args.seed)
     model = _build_model(args.model, data, args, corruption)
-    dataset = _train_dataset(data, corruption, args, model)
-    steps = args.epochs * _steps_per_epoch(dataset)
-    _compile(model, steps)
-    count = len(data.train) if data.train is not None else "streamed"
-    _say(
-        f"Training {args.model} ({model.count_params()} parameters) on "
-        f"{count} images against noise {args.noise!r} for {args.epochs} "
-        "epoch(s)"
-    )
-    history = model.fit(
-        dataset, epochs=args.epochs, verbose=args.verbose, shuffle=False
-    )
+    model_path = os.path.join(args.output, "model.keras")
+    histories = {}
+    if args.model == "latent_classifier":
+        # First a denoising autoencoder, then a classifier on its frozen
+        # encoder; the autoencoder is saved as soon as it is trained.
+        _say("Stage 1: the conv autoencoder whose encoder is classified")
+        histories["autoencoder"] = _fit(model, data, corruption, args)
+        _make_output_dir(args.output)
+        save_model_atomic(model, os.path.join(args.output, "autoencoder.keras"))
+        model = _latent_classifier(model, data.num_classes)
+        _say("Stage 2: the classifier on the frozen encoder")
+    history = _fit(model, data, corruption, args)
     train_seconds = time.time() - started
     # Save the model at once, so no later failure loses the training.
-    model_path = os.path.join(args.output, "model.keras")
     _make_output_dir(args.output)
     save_model_atomic(model, model_path)
     try:
-        report = _write_train_outputs(
-            model, data, mixture, args, history, train_seconds
+        text, report = _write_train_outputs(
+            model, data, mixture, args, history, histories, train_seconds
         )
     except Exception as error:  # noqa: BLE001 - say the model is safe
         detail = str(error).strip() or type(error).__name__
@@ -614,25 +802,77 @@ def run_train(args):
             f"{detail} (training finished: the model is saved in "
             f"{model_path}, the other outputs were not written)"
         ) from None
-    _say(str(report))
-    _print_gains(report)
+    _say(text)
+    if report is not None:
+        _print_gains(report)
     _say(
-        f"Wrote {args.output}/model.keras, metrics.json, history.png and "
-        f"examples_*.png in {time.time() - started:.0f} s"
+        f"Wrote {args.output}/model.keras, metrics.json and history.png"
+        f"{'' if report is None else ' and examples_*.png'} in "
+        f"{time.time() - started:.0f} s"
     )
     return 0
 
 
-def _write_train_outputs(model, data, mixture, args, history, train_seconds):
+def _fit(model, data, corruption, args):
+    dataset = _train_dataset(data, corruption, args, model)
+    _compile(model, args.epochs * _steps_per_epoch(dataset))
+    count = len(data.train) if data.train is not None else "streamed"
+    _say(
+        f"Training {model.name} ({model.count_params()} parameters) on "
+        f"{count} images against noise {args.noise!r} for {args.epochs} "
+        "epoch(s)"
+    )
+    return model.fit(
+        dataset, epochs=args.epochs, verbose=args.verbose, shuffle=False
+    )
+
+
+def _evaluate_model(model, data, mixture, args, examples_dir):
+    """Held-out figures: denoising ones for image outputs, accuracy per
+    corruption for class outputs (with labelled data).
+
+    Returns:
+        `(summary, text, report)`: the dict for metrics.json, the table to
+        print and the `CorruptionReport` (`None` for a classifier).
+    """
+    kind = model_kind(model)
+    report = None
+    if kind == "classifier":
+        summary, text = {"corruptions": {}}, ""
+    else:
+        report = _evaluate(model, data, mixture, args, examples_dir)
+        summary, text = report.to_dict(), str(report)
+    if kind != "denoiser" and data.test_labels is not None:
+        accuracy, count = _accuracy(model, data, mixture, args)
+        summary.setdefault("num_images", count)
+        for name, value in accuracy.items():
+            summary["corruptions"].setdefault(name, {})["accuracy"] = value
+        width = max(len("corruption"), *(len(n) for n in accuracy))
+        lines = [f"{'corruption'.ljust(width)}  accuracy"]
+        lines += [f"{n.ljust(width)}  {v:8.4f}" for n, v in accuracy.items()]
+        lines.append(f"({count} images; fraction of correct labels)")
+        text = "\n".join(filter(None, [text, "\n".join(lines)]))
+    return summary, text, report
+
+
+def _write_train_outputs(
+    model, data, mixture, args, history, histories, train_seconds
+):
     """Held-out evaluation, history plot and metrics.json, all or none."""
     from keras_denoise._utils import write_bytes_atomic
     from keras_denoise.visualization import history_plot
 
+    def curves(fit_history):
+        return {
+            k: [float(v) for v in vs] for k, vs in fit_history.history.items()
+        }
+
     with _Outputs(args.output) as outputs:
         _say("Evaluating on held-out images ...")
-        report = _evaluate(model, data, mixture, args, outputs.stage)
+        summary, text, report = _evaluate_model(
+            model, data, mixture, args, outputs.stage
+        )
         history_plot(history, outputs.path("history.png"))
-        summary = report.to_dict()
         summary.update(
             {
                 "model": args.model,
@@ -640,17 +880,16 @@ def _write_train_outputs(model, data, mixture, args, history, train_seconds):
                 "noise": args.noise,
                 "epochs": args.epochs,
                 "train_seconds": round(train_seconds, 1),
-                "history": {
-                    k: [float(v) for v in vs]
-                    for k, vs in history.history.items()
-                },
+                "history": curves(history),
             }
         )
+        for name, fit_history in histories.items():
+            summary[f"{name}_history"] = curves(fit_history)
         write_bytes_atomic(
             outputs.path("metrics.json"),
             (json.dumps(summary, indent=2, allow_nan=False) + "\n").encode(),
         )
-    return report
+    return text, report
 
 
 def _print_gains(report):
@@ -750,10 +989,19 @@ def run_denoise(args):
 def run_evaluate(args):
     data_spec = specs.parse_data(args.data)
     mixture = specs.parse_noise(args.noise) if args.noise else None
+    _check_image_size(args, data_spec)
     if args.output is not None:
         _check_output_dir(args.output)
     model = load_model(args.model)
     _, _, channels = image_input_shape(model, args.model)
+    kind = model_kind(model, args.model)
+    if kind == "classifier" and not (
+        data_spec[0] == "bundled" and data_spec[1] in LABELLED_DATA
+    ):
+        raise CLIError(
+            f"{args.model} is a classifier: evaluate it on labelled data, "
+            f"--data {', '.join(LABELLED_DATA)} (got --data {args.data})"
+        )
     data = load_data(data_spec, args, for_training=False)
     if data.channels != channels:
         raise CLIError(
@@ -761,12 +1009,21 @@ def run_evaluate(args):
             f"--data {args.data} has {data.channels} channel(s)"
         )
     if args.output is None:
-        report = _evaluate(model, data, mixture, args, None)
+        _, text, _ = _evaluate_model(model, data, mixture, args, None)
     else:
+        from keras_denoise._utils import write_bytes_atomic
+
         with _Outputs(args.output) as outputs:
-            report = _evaluate(model, data, mixture, args, outputs.stage)
-            report.save(outputs.path("metrics.json"))
-    _say(str(report))
+            summary, text, _ = _evaluate_model(
+                model, data, mixture, args, outputs.stage
+            )
+            write_bytes_atomic(
+                outputs.path("metrics.json"),
+                (
+                    json.dumps(summary, indent=2, allow_nan=False) + "\n"
+                ).encode(),
+            )
+    _say(text)
     return 0
 
 

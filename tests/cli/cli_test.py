@@ -25,6 +25,29 @@ TINY = [
 ]
 
 
+def _recomputed_accuracy(run, noise, count=32):
+    """Accuracy per evaluation corruption of `run/model.keras` on the first
+    `count` digits test images, computed here from scratch."""
+    import keras
+
+    from keras_denoise.cli import specs
+
+    model = keras.saving.load_model(str(run / "model.keras"))
+    _, (x_test, y_test) = datasets.load_digits(16, seed=0)
+    x_test, y_test = x_test[:count], y_test[:count]
+    result = {}
+    corruptions = specs.evaluation_corruptions(specs.parse_noise(noise))
+    for name, corruption in corruptions.items():
+        noisy = x_test
+        if corruption is not None:
+            noisy = keras.ops.convert_to_numpy(corruption.corrupt(x_test))
+        probabilities = model.predict(noisy, verbose=0)
+        if isinstance(probabilities, dict):
+            probabilities = probabilities["label"]
+        result[name] = float(np.mean(np.argmax(probabilities, -1) == y_test))
+    return result
+
+
 def _error_line(capsys):
     err = capsys.readouterr().err.strip().splitlines()
     assert len(err) == 1, err
@@ -107,12 +130,15 @@ class TestTrain:
             ]
         )
         assert code == 0
-        rows = json.loads((out / "metrics.json").read_text())["corruptions"]
+        metrics = json.loads((out / "metrics.json").read_text())
+        rows = metrics["corruptions"]
         assert list(rows) == ["gaussian:30", "saltpepper:0.05", "clean"]
-        assert (
-            "label_accuracy"
-            in json.loads((out / "metrics.json").read_text())["history"]
-        )
+        assert "label_accuracy" in metrics["history"]
+        # Denoising figures and the label accuracy on the same images.
+        assert rows["clean"]["input"]["psnr"] is None
+        accuracy = _recomputed_accuracy(out, "gaussian:30,saltpepper:0.05")
+        for name, value in accuracy.items():
+            assert rows[name]["accuracy"] == value
 
     def test_directory_and_pairs(self, tmp_path, rng):
         for i in range(10):
@@ -204,6 +230,120 @@ class TestTrain:
         assert main(argv) == 0
         metrics = json.loads((out / "metrics.json").read_text())
         assert metrics["num_images"] == 2  # 3 held out, capped to 2
+
+
+DIGITS_TINY = ["--data", "digits", "--epochs", "1", "--eval-images", "1"]
+DIGITS_TINY += ["--max-train-images", "128", "--verbose", "0"]
+
+
+class TestModels:
+    def test_every_builder_is_a_choice(self):
+        import keras_denoise
+        from keras_denoise.cli import commands
+
+        builders = {
+            name for name in keras_denoise.models.__all__ if name[0].islower()
+        }
+        assert set(commands.MODELS) == builders
+        assert commands.MODELS[0] == "residual_denoiser"  # the default
+
+    def test_cnn_classifier_reports_accuracy_per_corruption(self, tmp_path):
+        out = tmp_path / "cnn"
+        noise = "gaussian:30,saltpepper:0.05"
+        argv = ["train", "--model", "cnn_classifier", "--noise", noise]
+        assert main([*argv, "--output", str(out), *DIGITS_TINY]) == 0
+        assert sorted(os.listdir(out)) == [
+            "history.png",
+            "metrics.json",
+            "model.keras",
+        ]
+        metrics = json.loads((out / "metrics.json").read_text())
+        assert metrics["num_images"] == 32
+        assert "accuracy" in metrics["history"]
+        assert metrics["corruptions"] == {
+            name: {"accuracy": value}
+            for name, value in _recomputed_accuracy(out, noise).items()
+        }
+
+    def test_latent_classifier_freezes_a_trained_encoder(self, tmp_path):
+        import keras
+
+        out = tmp_path / "latent"
+        argv = ["train", "--model", "latent_classifier", "--noise"]
+        argv += ["gaussian:30", "--output", str(out), *DIGITS_TINY]
+        assert main(argv) == 0
+        assert sorted(os.listdir(out)) == [
+            "autoencoder.keras",
+            "history.png",
+            "metrics.json",
+            "model.keras",
+        ]
+        metrics = json.loads((out / "metrics.json").read_text())
+        assert list(metrics["autoencoder_history"]) == ["loss"]
+        assert "accuracy" in metrics["history"]
+        assert metrics["corruptions"] == {
+            name: {"accuracy": value}
+            for name, value in _recomputed_accuracy(out, "gaussian:30").items()
+        }
+        autoencoder = keras.saving.load_model(str(out / "autoencoder.keras"))
+        classifier = keras.saving.load_model(str(out / "model.keras"))
+        trained = autoencoder.get_layer("encoder").get_weights()
+        used = classifier.get_layer("encoder").get_weights()
+        assert len(trained) == len(used) > 0
+        for a, b in zip(trained, used, strict=True):
+            np.testing.assert_array_equal(a, b)  # frozen in stage 2
+        assert not classifier.get_layer("encoder").trainable
+
+    def test_backbone_autoencoder(self, tmp_path):
+        import keras
+
+        out = tmp_path / "backbone"
+        argv = ["train", "--model", "backbone_autoencoder", "--backbone"]
+        argv += ["MobileNet", "--image-size", "32", "--noise", "gaussian:20"]
+        argv += ["--output", str(out), *DIGITS_TINY[:-4]]
+        argv += ["--max-train-images", "32", "--verbose", "0"]
+        assert main(argv) == 0
+        model = keras.saving.load_model(str(out / "model.keras"))
+        assert tuple(model.outputs[0].shape) == (None, 32, 32, 1)
+        encoder = model.get_layer("encoder")
+        assert any("mobilenet" in layer.name for layer in encoder.layers)
+        metrics = json.loads((out / "metrics.json").read_text())
+        assert list(metrics["corruptions"]) == ["gaussian:20", "clean"]
+        assert metrics["num_images"] == 32
+
+    def test_fresh_noise_every_epoch_for_labelled_models(self, rng):
+        from keras_denoise import layers
+        from keras_denoise import models
+        from keras_denoise.cli import commands
+
+        class Args:
+            seed, batch_size = 0, 3
+
+        data = commands.Data()
+        data.train = rng.random((8, 6, 6, 1)).astype("float32")
+        data.train_labels = np.arange(8)  # one class per image: its index
+        noise = layers.AdditiveGaussianNoise(0.1, value_range=None, seed=1)
+        for model in (
+            models.denoise_classifier((6, 6, 1), 8),
+            models.cnn_classifier((6, 6, 1), 8),
+        ):
+            dataset = commands._train_dataset(data, noise, Args, model)
+            epochs = []
+            for _ in range(2):
+                residuals = {}
+                for x, y in dataset:
+                    labels = y["label"] if isinstance(y, dict) else y
+                    for image, label in zip(
+                        x.numpy(), labels.numpy(), strict=True
+                    ):
+                        residuals[int(label)] = image - data.train[label]
+                epochs.append(residuals)
+            assert sorted(epochs[0]) == sorted(epochs[1]) == list(range(8))
+            for label in range(8):
+                first, second = epochs[0][label], epochs[1][label]
+                # Noise of sigma 0.1 on every pixel, drawn again each epoch.
+                assert 0.05 < first.std() < 0.2
+                assert np.abs(first - second).mean() > 0.05
 
 
 class TestDenoise:
@@ -494,6 +634,47 @@ class TestErrors:
         ],
     )
     def test_bad_specs_fail_before_training(
+        self, argv, message, tmp_path, capsys
+    ):
+        out = tmp_path / "run"
+        line = self._run(
+            ["train", "--output", str(out), *argv], capsys, tmp_path
+        )
+        assert message in line
+
+    @pytest.mark.parametrize(
+        "argv, message",
+        [
+            (
+                ["--model", "backbone_autoencoder", "--data", "digits"],
+                "--backbone MobileNetV2 cannot take 16x16x1 images: Input "
+                "size must be at least 32x32",
+            ),
+            (
+                ["--model", "backbone_autoencoder", "--backbone", "Nope"],
+                "unknown --backbone 'Nope': choose a keras.applications "
+                "model, one of ConvNeXtBase,",
+            ),
+            (
+                ["--model", "cnn_classifier"],
+                "--model cnn_classifier needs labelled data: use --data "
+                "digits, faces, mnist, fashion (got --data natural)",
+            ),
+            (
+                ["--model", "latent_classifier", "--data", "/"],
+                "--model latent_classifier needs labelled data",
+            ),
+            (
+                ["--image-size", "32"],
+                "--image-size applies to --data digits and faces only",
+            ),
+            (
+                ["--max-train-images", "9"],
+                "--max-train-images applies to --data digits",
+            ),
+        ],
+    )
+    def test_model_choice_errors_create_nothing(
         self, argv, message, tmp_path, capsys
     ):
         out = tmp_path / "run"
