@@ -12,7 +12,8 @@ folder (`tests/docs/figures_test.py`). The figures:
 
 - `first_denoiser.png`: the home page's 15-line denoiser (clean / noisy /
   denoised digits);
-- `corruptions.png`: every corruption layer at three severities;
+- `corruptions.png`: every corruption layer at three severities, a chain
+  (noise, then blur) and a `RandomCorruption` mixture;
 - `vae_samples.png`, `vae_latent.png`: a 2-D VAE on the digits, images
   decoded from a grid of codes and its latent space coloured by digit;
 - `restoration.png`: a small residual denoiser on held-out photographs.
@@ -80,7 +81,33 @@ def corruptions(path):
             )
         rows.append(np.stack(row))
         labels.append(name)
-    visualization.image_grid(rows, path=path, labels=labels, scale=1)
+    # A chain is a keras.Sequential: noise of three levels, then a blur.
+    row = [crop[0]]
+    for stddev in (0.05, 0.1, 0.2):
+        chain = keras.Sequential(
+            [
+                layers.AdditiveGaussianNoise(stddev, seed=0),
+                layers.GaussianBlur(1.0),
+            ]
+        )
+        row.append(keras.ops.convert_to_numpy(chain(crop, training=True))[0])
+    rows.append(np.stack(row))
+    labels.append("noise + blur")
+    # RandomCorruption picks one corruption per image of a batch of copies.
+    mixture = layers.RandomCorruption(
+        [
+            layers.AdditiveGaussianNoise(0.1, seed=1),
+            layers.SaltAndPepperNoise(0.05, seed=2),
+            layers.GaussianBlur(1.5),
+        ],
+        seed=3,
+    )
+    mixed = mixture.corrupt(np.repeat(crop, 3, axis=0))
+    rows.append(np.concatenate([crop, keras.ops.convert_to_numpy(mixed)]))
+    labels.append("random mix")
+    grid = visualization.image_grid(rows, labels=labels, scale=1)
+    # The grid is gray (R = G = B): one channel keeps the PNG under 300 KiB.
+    keras_denoise.datasets.write_image(path, grid[..., :1] / 255.0)
 
 
 def vae(samples_path, latent_path):
@@ -102,7 +129,9 @@ def vae(samples_path, latent_path):
         list(images.reshape(8, 8, 16, 16, 1)), path=samples_path, scale=2
     )
     z_mean = model.get_layer("encoder").predict(x_test, verbose=0)[0]
-    visualization.latent_scatter(z_mean, y_test, path=latent_path, size=400)
+    visualization.latent_scatter(
+        z_mean, y_test, path=latent_path, size=400, legend=True
+    )
 
 
 def restoration(path):
