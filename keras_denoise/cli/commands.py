@@ -960,7 +960,12 @@ def run_denoise(args):
                 "another directory so inputs are not overwritten"
             )
     model = load_model(args.model)
-    image_input_shape(model, args.model)
+    if model_kind(model, args.model) == "classifier":
+        raise CLIError(
+            f"{args.model} is a classifier (output shape "
+            f"{tuple(model.outputs[0].shape)}): `denoise` needs a model that "
+            "outputs images, or a dual model with a 'denoised' output"
+        )
     _check_output_dir(args.output)
     keras = import_keras()
     from keras_denoise.datasets import read_image
@@ -1038,13 +1043,19 @@ def run_sample(args):
     if os.path.isdir(args.output):
         raise CLIError(f"--output is a directory: {args.output}")
     model = load_model(args.model)
+    if not _is_vae(model):
+        raise CLIError(
+            f"{args.model} is not a variational autoencoder: `sample` "
+            "decodes codes drawn from N(0, I), which only a VAE's decoder "
+            "turns into images (train one with --model "
+            "variational_autoencoder)"
+        )
     try:
         decoder = model.get_layer("decoder")
     except ValueError:
         raise CLIError(
-            f"{args.model} has no 'decoder' sub-model: `sample` needs a "
-            "variational autoencoder (keras_denoise.models."
-            "variational_autoencoder)"
+            f"{args.model} is a variational autoencoder without a "
+            "'decoder' sub-model: `sample` needs one"
         ) from None
     latent_shape = tuple(decoder.inputs[0].shape[1:])
     if None in latent_shape:

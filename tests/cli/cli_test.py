@@ -619,7 +619,118 @@ class TestErrors:
             capsys,
             tmp_path,
         )
-        assert "no 'decoder' sub-model" in line
+        assert "is not a variational autoencoder" in line
+
+    def test_zip_that_is_not_a_keras_model(self, tmp_path, capsys):
+        import zipfile
+
+        model = tmp_path / "other.keras"
+        with zipfile.ZipFile(model, "w") as archive:
+            archive.writestr("readme.txt", "not a model")
+        image = tmp_path / "a.png"
+        datasets.write_image(str(image), np.zeros((8, 8)))
+        out = str(tmp_path / "out")
+        line = self._run(
+            ["denoise", str(image), "--model", str(model), "--output", out],
+            capsys,
+            tmp_path,
+        )
+        assert line.startswith(
+            f"keras-denoise: error: cannot load model {model}:"
+        )
+
+    def _save(self, model, tmp_path, name):
+        path = tmp_path / name
+        model.save(path)
+        return str(path)
+
+    def test_wrong_kinds_of_model(self, tmp_path, capsys):
+        from keras_denoise import models
+
+        models_dir = tmp_path / "models"
+        models_dir.mkdir()
+        classifier = self._save(
+            models.cnn_classifier((16, 16, 1), 10), models_dir, "cnn.keras"
+        )
+        autoencoder = self._save(
+            models.conv_autoencoder((16, 16, 1), filters=(4,)),
+            models_dir,
+            "ae.keras",
+        )
+        image = models_dir / "a.png"
+        datasets.write_image(str(image), np.zeros((16, 16)))
+        out = str(tmp_path / "out")
+        line = self._run(
+            ["denoise", str(image), "--model", classifier, "--output", out],
+            capsys,
+            tmp_path,
+        )
+        assert line == (
+            f"keras-denoise: error: {classifier} is a classifier (output "
+            "shape (None, 10)): `denoise` needs a model that outputs images, "
+            "or a dual model with a 'denoised' output"
+        )
+        # A plain autoencoder has a decoder, but its codes are not N(0, I).
+        line = self._run(
+            ["sample", "--model", autoencoder, "--output", f"{out}.png"],
+            capsys,
+            tmp_path,
+        )
+        assert f"{autoencoder} is not a variational autoencoder" in line
+        line = self._run(
+            ["evaluate", "--model", classifier, "--output", out],
+            capsys,
+            tmp_path,
+        )
+        assert f"{classifier} is a classifier: evaluate it on labelled" in line
+
+    def test_sample_output_must_be_png(self, trained, tmp_path, capsys):
+        model = str(trained / "model.keras")
+        text = tmp_path / "x.txt"
+        line = self._run(
+            ["sample", "--model", model, "--output", str(text)],
+            capsys,
+            tmp_path,
+        )
+        assert (
+            line
+            == f"keras-denoise: error: --output must be a .png file: {text}"
+        )
+        folder = tmp_path / "dir.png"
+        folder.mkdir()
+        line = self._run(
+            ["sample", "--model", model, "--output", str(folder)],
+            capsys,
+            tmp_path,
+        )
+        assert (
+            line == f"keras-denoise: error: --output is a directory: {folder}"
+        )
+
+    @pytest.mark.parametrize(
+        "argv, message",
+        [
+            (["--noise", "laplace:3"], "unknown noise kind 'laplace:3'"),
+            (["--data", "imagenet"], "unknown data 'imagenet'"),
+            (["--data", "/no/such:/dirs"], "data directory not found"),
+            (
+                ["--data", "natural-rgb"],
+                "takes 1-channel images but --data natural-rgb has 3 "
+                "channel(s)",
+            ),
+        ],
+    )
+    def test_evaluate_errors_create_nothing(
+        self, argv, message, trained, tmp_path, capsys
+    ):
+        model = str(trained / "model.keras")
+        out = str(tmp_path / "eval")
+        line = self._run(
+            ["evaluate", "--model", model, "--output", out, *argv],
+            capsys,
+            tmp_path,
+        )
+        assert message in line
 
     @pytest.mark.parametrize(
         "argv, message",
