@@ -3,17 +3,19 @@
 Compares, on 28x28x1 and 128x128x3 float32 images in [0, 1]:
 
 - the per-image numpy loop of course notebooks
-  (`np.clip(x + np.random.normal(0, s, x.shape), 0, 1)` image by image) and
-  `skimage.util.random_noise` image by image;
-- `keras.layers.GaussianNoise` mapped in `tf.data`, per element and per
-  batch;
-- keras_denoise corruption layers (Gaussian, speckle, salt-and-pepper and a
-  `RandomCorruption` of the three) mapped in `tf.data` per batch (as
-  `keras_denoise.datasets.corrupted_pairs` does) and per element, and
-  called directly on batches;
-- raw TensorFlow random ops in the same batched pipeline, to attribute the
-  cost (stateless Philox vs ThreeFry, stateful `tf.random.normal`, a seed
-  variable read inside the map function).
+  (`np.clip(x + np.random.normal(0, s, x.shape), 0, 1)` image by image, the
+  equivalent numpy code for speckle and salt-and-pepper, a random choice per
+  image for the mix) and `skimage.util.random_noise` image by image
+  (modes "gaussian", "speckle", "s&p", a random choice of them for the mix);
+- `keras.layers.GaussianNoise` and the keras_denoise corruption layers
+  (Gaussian, speckle, salt-and-pepper and a `RandomCorruption` of the three)
+  in the `tf.data` pipeline that `keras_denoise.datasets.corrupted_pairs`
+  builds (it is called, with `shuffle=False`: batch, parallel map, prefetch,
+  tf.data autotuning off), mapped per element with the same options, and
+  called directly on batches (eagerly and in a `tf.function`);
+- raw TensorFlow random ops and parts of the layers in the same pipeline,
+  to attribute the cost (stateless Philox, stateful `tf.random.normal`, a
+  seed variable read inside the map function, the random draws alone).
 
 Every candidate corrupts the same images once per timed repeat; the
 candidates run interleaved and the medians are reported, with each one's
@@ -35,9 +37,17 @@ import numpy as np  # noqa: E402
 import tensorflow as tf  # noqa: E402
 
 import keras_denoise  # noqa: E402
+from keras_denoise.layers._validation import standard_normal  # noqa: E402
 
 SIGMA = 0.1
 RATE = 0.05
+DRAW_SEED = keras.random.SeedGenerator(9)
+TARGET_LAYERS = (
+    "AdditiveGaussianNoise",
+    "SpeckleNoise",
+    "SaltAndPepperNoise",
+    "RandomCorruption",
+)
 
 
 # --- numpy and scikit-image references, one image at a time -------------
@@ -76,16 +86,30 @@ def numpy_loop(fn, images):
     return run
 
 
-def skimage_loop(images):
+def skimage_noise(mode):
     from skimage.util import random_noise
 
-    def run():
-        return [
-            random_noise(image, mode="gaussian", var=SIGMA**2).astype("float32")
-            for image in images
-        ]
+    if mode == "s&p":
+        # random_noise's s&p flips each value (each channel) on its own.
+        return lambda image: random_noise(
+            image, mode="s&p", amount=RATE, salt_vs_pepper=0.5
+        ).astype("float32")
+    return lambda image: random_noise(image, mode=mode, var=SIGMA**2).astype(
+        "float32"
+    )
 
-    return run
+
+def skimage_mix():
+    modes = [skimage_noise(m) for m in ("gaussian", "speckle", "s&p")]
+    return lambda image: modes[np.random.randint(3)](image)
+
+
+SKIMAGE = {
+    "gaussian": lambda: skimage_noise("gaussian"),
+    "speckle": lambda: skimage_noise("speckle"),
+    "salt & pepper": lambda: skimage_noise("s&p"),
+    "3-way mix": skimage_mix,
+}
 
 
 # --- tf.data pipelines ---------------------------------------------------
@@ -100,17 +124,27 @@ def drain(dataset):
 
 
 def batched_map(images, batch_size, fn):
-    dataset = tf.data.Dataset.from_tensor_slices(images)
-    dataset = dataset.batch(batch_size)
-    dataset = dataset.map(fn, num_parallel_calls=tf.data.AUTOTUNE)
-    return drain(dataset.prefetch(tf.data.AUTOTUNE))
+    """The pipeline of `corrupted_pairs`, which is called as it is.
+
+    `fn` is a corruption layer (called with `training=True`) or a function
+    of the batch.
+    """
+    dataset = keras_denoise.datasets.corrupted_pairs(
+        images, fn, batch_size=batch_size, shuffle=False
+    )
+    return drain(dataset)
 
 
 def element_map(images, batch_size, fn):
+    """Maps before batching, with `corrupted_pairs`'s options otherwise."""
+    if hasattr(fn, "compute_output_shape"):
+        fn = layer_fn(fn)
     dataset = tf.data.Dataset.from_tensor_slices(images)
     dataset = dataset.map(fn, num_parallel_calls=tf.data.AUTOTUNE)
     dataset = dataset.batch(batch_size)
-    return drain(dataset.prefetch(tf.data.AUTOTUNE))
+    options = tf.data.Options()
+    options.autotune.enabled = False
+    return drain(dataset.prefetch(tf.data.AUTOTUNE).with_options(options))
 
 
 def layer_fn(layer):
@@ -142,6 +176,24 @@ def compiled_batches(images, batch_size, layer):
             fn(batch).numpy()
 
     return run
+
+
+def uniform_per_pixel(x):
+    # The draw of SaltAndPepperNoise alone: one uniform per pixel.
+    shape = tf.shape(x)
+    return keras.random.uniform(
+        (shape[0], shape[1], shape[2], 1), seed=DRAW_SEED
+    )
+
+
+def standard_normal_only(x):
+    # The draw that the Gaussian and speckle layers share in the mix.
+    return standard_normal(keras.ops.shape(x), DRAW_SEED, "float32")
+
+
+def impulses_without_clip(layer):
+    # SaltAndPepperNoise before its final clip: draw, signs, repeat, add.
+    return lambda x: x + layer._clipped_delta(x)
 
 
 def raw_stateless(alg):
@@ -197,121 +249,112 @@ def candidates_for(images, batch_size, quick):
     )
     keras_noise = keras.layers.GaussianNoise(SIGMA, seed=8)
     b = batch_size
-    # (group, name, reference numpy candidate, callable)
+    pipeline = "corrupted_pairs (tf.data batched map)"
+    # (group, name, callable); None: the group's numpy or skimage loop.
     rows = [
-        ("gaussian", "numpy loop (per image)", None, None),
-        ("gaussian", "skimage random_noise (per image)", None, None),
+        ("gaussian", "numpy loop (per image)", None),
+        ("gaussian", "skimage random_noise (per image)", None),
         (
             "gaussian",
             "keras GaussianNoise, tf.data per-element map",
-            None,
-            element_map(images, b, layer_fn(keras_noise)),
+            element_map(images, b, keras_noise),
         ),
         (
             "gaussian",
-            "keras GaussianNoise, tf.data batched map",
-            None,
-            batched_map(images, b, layer_fn(keras_noise)),
+            f"keras GaussianNoise, {pipeline}",
+            batched_map(images, b, keras_noise),
         ),
         (
             "gaussian",
-            "AdditiveGaussianNoise, tf.data per-element map",
-            None,
-            element_map(images, b, layer_fn(gauss)),
-        ),
-        (
-            "gaussian",
-            "AdditiveGaussianNoise, tf.data batched map",
-            None,
-            batched_map(images, b, layer_fn(gauss)),
-        ),
-        (
-            "gaussian",
-            "AdditiveGaussianNoise, eager call on batches",
-            None,
-            eager_batches(images, b, gauss),
-        ),
-        (
-            "gaussian",
-            "AdditiveGaussianNoise, tf.function on batches",
-            None,
-            compiled_batches(images, b, gauss),
-        ),
-        (
-            "gaussian",
-            "raw tf stateless_normal philox, batched map",
-            None,
+            "raw tf stateless_normal philox, " + pipeline,
             batched_map(images, b, raw_stateless("philox")),
         ),
         (
             "gaussian",
-            "raw tf.random.normal (stateful), batched map",
-            None,
+            "raw tf.random.normal (stateful), " + pipeline,
             batched_map(images, b, raw_stateful),
         ),
         (
             "gaussian",
-            "raw seed variable + stateless_normal, batched map",
-            None,
+            "raw seed variable + stateless_normal, " + pipeline,
             batched_map(images, b, raw_seed_variable()),
         ),
         (
             "gaussian",
-            "identity (no corruption), batched map: pipeline ceiling",
-            None,
+            "raw stateless_normal philox, per-element map",
+            element_map(images, b, raw_stateless("philox")),
+        ),
+        (
+            "gaussian",
+            "identity (no corruption), corrupted_pairs: pipeline ceiling",
             batched_map(images, b, lambda x: x),
         ),
         (
             "gaussian",
-            "raw stateless_normal philox, per-element map",
-            None,
-            element_map(images, b, raw_stateless("philox")),
+            "standard normal draw only (Box-Muller), " + pipeline,
+            batched_map(images, b, standard_normal_only),
         ),
-        ("speckle", "numpy loop (per image)", None, None),
-        (
-            "speckle",
-            "SpeckleNoise, tf.data batched map",
-            None,
-            batched_map(images, b, layer_fn(speckle)),
-        ),
-        ("salt & pepper", "numpy loop (per image)", None, None),
+        ("salt & pepper", "numpy loop (per image)", None),
+        ("salt & pepper", "skimage random_noise (per image)", None),
         (
             "salt & pepper",
-            "SaltAndPepperNoise, tf.data batched map",
-            None,
-            batched_map(images, b, layer_fn(salt_pepper)),
-        ),
-        ("3-way mix", "numpy loop (per image, random choice)", None, None),
-        (
-            "3-way mix",
-            "RandomCorruption, tf.data batched map",
-            None,
-            batched_map(images, b, layer_fn(mix)),
+            "one uniform per pixel only, " + pipeline,
+            batched_map(images, b, uniform_per_pixel),
         ),
         (
-            "3-way mix",
-            "RandomCorruption, tf.data per-element map",
-            None,
-            element_map(images, b, layer_fn(mix)),
-        ),
-        (
-            "3-way mix",
-            "RandomCorruption, eager call on batches",
-            None,
-            eager_batches(images, b, mix),
+            "salt & pepper",
+            "impulses without the final clip, " + pipeline,
+            batched_map(images, b, impulses_without_clip(salt_pepper)),
         ),
     ]
+    layers = [
+        ("gaussian", "AdditiveGaussianNoise", gauss),
+        ("speckle", "SpeckleNoise", speckle),
+        ("salt & pepper", "SaltAndPepperNoise", salt_pepper),
+        ("3-way mix", "RandomCorruption", mix),
+    ]
+    for group, name, layer in layers:
+        if group in ("speckle", "3-way mix"):
+            reference = (
+                "numpy loop (per image, random choice)"
+                if group == "3-way mix"
+                else "numpy loop (per image)"
+            )
+            rows += [
+                (group, reference, None),
+                (group, "skimage random_noise (per image)", None),
+            ]
+        rows += [
+            (group, f"{name}, {pipeline}", batched_map(images, b, layer)),
+            (
+                group,
+                f"{name}, tf.data per-element map",
+                element_map(images, b, layer),
+            ),
+            (
+                group,
+                f"{name}, eager call on batches",
+                eager_batches(images, b, layer),
+            ),
+            (
+                group,
+                f"{name}, tf.function on batches",
+                compiled_batches(images, b, layer),
+            ),
+        ]
     numpy_fns = {
         "gaussian": numpy_gaussian,
         "speckle": numpy_speckle,
         "salt & pepper": numpy_salt_pepper,
         "3-way mix": numpy_mix,
     }
+    order = ["gaussian", "speckle", "salt & pepper", "3-way mix"]
+    rows.sort(key=lambda row: order.index(row[0]))
     candidates = {}
-    for group, name, _, fn in rows:
+    for group, name, fn in rows:
         if fn is None:
             if name.startswith("skimage"):
-                fn = skimage_loop(images)
+                fn = numpy_loop(SKIMAGE[group](), images)
             else:
                 fn = numpy_loop(numpy_fns[group], images)
         candidates[(group, name)] = fn
@@ -359,8 +402,8 @@ def main():
                     _common.spread(values),
                 ]
             )
-            if name.endswith("tf.data batched map") and not name.startswith(
-                "keras"
+            if name.split(",")[0] in TARGET_LAYERS and name.endswith(
+                "batched map)"
             ):
                 summary.append(
                     [

@@ -7,7 +7,10 @@ under `MirroredStrategy(["/cpu:0", "/cpu:1"])` and without a strategy,
 interleaved. Both logical devices share the same physical cores, so this
 measures the cost of the replication machinery, not a speed-up. The GPU
 section runs the same comparison with `MirroredStrategy` over every GPU
-against one GPU when TensorFlow sees a GPU, and is skipped otherwise.
+against one GPU when TensorFlow sees a GPU, and is skipped otherwise: a
+GPU needs a CUDA build of TensorFlow (`pip install "tensorflow[and-cuda]"`
+on Linux; the plain `tensorflow` wheel that `pip install -e ".[test]"`
+brings runs on the CPU only).
 
     python benchmarks/scaling.py [--quick] [--output PATH]
 """
@@ -145,7 +148,10 @@ def main():
     if tf.config.list_physical_devices("GPU"):
         sections.append(("gpu", "GPUs"))
     else:
-        report.note("GPU section skipped: TensorFlow sees no GPU.")
+        report.note(
+            "GPU section skipped: TensorFlow sees no GPU (a GPU needs a "
+            'CUDA build of TensorFlow: pip install "tensorflow[and-cuda]").'
+        )
     for kind, label in sections:
         data = run_worker(kind, args.quick, repeats)
         rows = []

@@ -8,6 +8,10 @@ the median interval between consecutive `on_train_batch_end` calls inside one
 `fit` (so `fit`'s setup is not counted, the input pipeline is); the models run
 interleaved and the median over the repeats is reported.
 
+A second part times each corruption layer alone on one training batch, in a
+`tf.function` with and without `jit_compile=True`, with the random draws and
+the patterns they are used in broken down, to show where XLA's time goes.
+
     python benchmarks/training_cost.py [--quick] [--output PATH]
 """
 
@@ -65,6 +69,129 @@ def corruptions():
             seed=8,
         ),
     }
+
+
+def breakdown_candidates(shape):
+    """Per-operation candidates, each `f(x) -> tensor` on a batch `x`."""
+    from keras import ops
+
+    from keras_denoise.layers._validation import standard_normal
+
+    seed = keras.random.SeedGenerator(11)
+    per_sample = (shape[0], 1, 1, 1)
+
+    def layer(corruption):
+        return lambda x: corruption(x, training=True)
+
+    def uniform_read_once(x):
+        return x + keras.random.uniform(shape, seed=seed)
+
+    def uniform_read_twice(x):
+        u = keras.random.uniform(shape, seed=seed)
+        return x + u * ops.cast(u < 0.5, "float32")
+
+    def two_per_sample_thresholds(x):
+        # SaltAndPepperNoise's comparisons before the u / rate rewrite.
+        rate = keras.random.uniform(per_sample, 0.01, 0.1, seed=seed)
+        u = keras.random.uniform(shape, seed=seed)
+        salt = ops.cast(u < rate * 0.5, "float32")
+        hit = ops.cast(u < rate, "float32")
+        return ops.clip(x + (salt + salt - hit), 0.0, 1.0)
+
+    def scaled_by_rate(x):
+        rate = keras.random.uniform(per_sample, 0.01, 0.1, seed=seed)
+        v = keras.random.uniform(shape, seed=seed) / rate
+        salt = ops.cast(v < 0.5, "float32")
+        hit = ops.cast(v < 1.0, "float32")
+        return ops.clip(x + (salt + salt - hit), 0.0, 1.0)
+
+    L = keras_denoise.layers
+    return {
+        "identity (x * 1)": lambda x: x * 1.0,
+        "keras.random.uniform, read by one op": uniform_read_once,
+        "keras.random.uniform, read by two ops": uniform_read_twice,
+        "keras.random.normal": lambda x: (
+            x + keras.random.normal(shape, seed=seed)
+        ),
+        "keras_denoise standard_normal (Box-Muller)": lambda x: (
+            x + standard_normal(shape, seed, "float32")
+        ),
+        "u < rate and u < rate * ratio, rate per sample": (
+            two_per_sample_thresholds
+        ),
+        "u / rate < 1 and < ratio, rate per sample": scaled_by_rate,
+        "keras GaussianNoise": layer(keras.layers.GaussianNoise(0.1, seed=1)),
+        "AdditiveGaussianNoise (0.05, 0.2)": layer(
+            L.AdditiveGaussianNoise((0.05, 0.2), seed=5)
+        ),
+        "SpeckleNoise (0.1, 0.3)": layer(L.SpeckleNoise((0.1, 0.3), seed=6)),
+        "SaltAndPepperNoise (0.01, 0.1)": layer(
+            L.SaltAndPepperNoise((0.01, 0.1), seed=7)
+        ),
+        "GaussianBlur (0.5, 1.5)": layer(L.GaussianBlur((0.5, 1.5), seed=9)),
+        "PoissonNoise 30": layer(L.PoissonNoise(30.0, seed=4)),
+        "RandomCorruption (4-way)": layer(
+            corruptions()["RandomCorruption (4-way)"]
+        ),
+        "RandomCorruption (3-way, no blur)": layer(
+            L.RandomCorruption(
+                [
+                    L.AdditiveGaussianNoise((0.05, 0.2), seed=5),
+                    L.SpeckleNoise((0.1, 0.3), seed=6),
+                    L.SaltAndPepperNoise((0.01, 0.1), seed=7),
+                ],
+                seed=8,
+            )
+        ),
+    }
+
+
+def breakdown(report, shape, batch_size, repeats, quick):
+    import tensorflow as tf
+
+    x = tf.constant(
+        np.random.default_rng(1).random((batch_size, *shape), dtype="float32")
+    )
+    calls = 2 if quick else 20
+    columns = {}
+    for jit in (False, True):
+        functions = {
+            name: tf.function(fn, jit_compile=jit)
+            for name, fn in breakdown_candidates(x.shape).items()
+        }
+
+        def timed(fn):
+            def run():
+                for _ in range(calls):
+                    y = fn(x)
+                np.asarray(y)
+
+            return run
+
+        times = _common.interleaved(
+            {name: timed(fn) for name, fn in functions.items()},
+            repeats,
+            warmup=1,
+        )
+        columns[jit] = times
+    rows = []
+    for name in columns[False]:
+        eager, xla = columns[False][name], columns[True][name]
+        rows.append(
+            [
+                name,
+                _common.median(eager) / calls * 1e3,
+                _common.median(xla) / calls * 1e3,
+                _common.spread(xla),
+            ]
+        )
+    report.table(
+        f"Breakdown: one call on a {batch_size}x{'x'.join(map(str, shape))} "
+        f"batch in a tf.function, ms per call (median of {repeats} "
+        f"interleaved runs of {calls} calls)",
+        ["operation", "ms, graph", "ms, jit_compile=True", "± (IQR/2), XLA"],
+        rows,
+    )
 
 
 def main():
@@ -160,6 +287,7 @@ def main():
             ]
         )
     report.table("Targets", ["mode", "ratio", "measured", "target"], summary)
+    breakdown(report, shape, batch_size, 2 if args.quick else 11, args.quick)
     report.write()
 
 

@@ -1,8 +1,11 @@
 """Smoke test of the benchmark scripts: each runs with `--quick`.
 
 Checks that every script exits 0, prints markdown tables and writes a JSON
-file with the expected structure and finite, positive timings. The figures
-themselves are not checked: `--quick` sizes are too small to mean anything.
+file with the expected structure and finite, positive timings, that the
+scripts with targets write their target table with a numeric figure in
+every row, and that a method left out for a missing optional dependency is
+a row saying so. The figures themselves are not checked: `--quick` sizes
+are too small to mean anything.
 """
 
 import json
@@ -30,6 +33,43 @@ def test_every_area_has_a_script():
         "scaling",
         "memory",
     }
+
+
+# Script -> (title prefix of its target table, header of the figure column,
+# the targets, each a tuple of cells that identify one row, as --quick runs).
+TARGETS = {
+    "corruption_throughput": (
+        "Target:",
+        "speed vs numpy loop",
+        [
+            (size, f"{layer}, corrupted_pairs (tf.data batched map)")
+            for size in ("28x28x1", "128x128x3")
+            for layer in (
+                "AdditiveGaussianNoise",
+                "SpeckleNoise",
+                "SaltAndPepperNoise",
+                "RandomCorruption",
+            )
+        ],
+    ),
+    "training_cost": (
+        "Targets",
+        "measured",
+        [
+            (mode, ratio)
+            for mode in ("jit_compile=False", "jit_compile=True")
+            for ratio in (
+                "4-way RandomCorruption / clean",
+                "AdditiveGaussianNoise / keras GaussianNoise",
+            )
+        ],
+    ),
+    "builder_overhead": (
+        "Target",
+        "builder / hand-written",
+        [("28x28x1",)],
+    ),
+}
 
 
 def _numbers(rows):
@@ -73,3 +113,39 @@ def test_quick_run_is_well_formed(script, tmp_path):
         assert "| " + " | ".join(table["headers"]) + " |" in result.stdout
         for value in _numbers(table["rows"]):
             assert math.isfinite(value) and value >= 0, table
+    check_targets(script, payload)
+    check_skips(script, payload)
+
+
+def check_targets(script, payload):
+    """The target table is there and each target has a numeric figure."""
+    if script not in TARGETS:
+        return
+    prefix, column, targets = TARGETS[script]
+    tables = [t for t in payload["tables"] if t["title"].startswith(prefix)]
+    assert len(tables) == 1, [t["title"] for t in payload["tables"]]
+    table = tables[0]
+    figure = table["headers"].index(column)
+    for cells in targets:
+        rows = [
+            row for row in table["rows"] if tuple(row[: len(cells)]) == cells
+        ]
+        assert len(rows) == 1, (cells, table["rows"])
+        value = rows[0][figure]
+        assert isinstance(value, float) and math.isfinite(value), rows[0]
+        assert value > 0, rows[0]
+
+
+def check_skips(script, payload):
+    """A method dropped for a missing dependency is a row that says so."""
+    if script != "denoising_quality":
+        return
+    names = [row[0] for t in payload["tables"] for row in t["rows"]]
+    try:
+        import pywt  # noqa: F401
+    except ImportError:
+        skipped = [n for n in names if "denoise_wavelet" in n]
+        assert len(skipped) == 1 and "skipped" in skipped[0], names
+        assert "PyWavelets" in skipped[0], skipped
+    else:
+        assert "skimage denoise_wavelet" in names, names
