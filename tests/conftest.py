@@ -10,6 +10,24 @@ import os
 os.environ.setdefault("KERAS_BACKEND", "tensorflow")
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 
+
+def _share_cores_between_workers():
+    """Gives each pytest-xdist worker its share of the cores.
+
+    Every worker process would otherwise start one OpenMP thread per core
+    for its own ops: with two workers on two cores, PyTorch's spinning
+    threads then wait on each other and a small training step takes ten
+    times longer. Set before the backend is imported (subprocesses of a
+    test inherit it); an `OMP_NUM_THREADS` already set is kept.
+    """
+    workers = int(os.environ.get("PYTEST_XDIST_WORKER_COUNT", "1"))
+    if workers > 1:
+        threads = max(1, (os.cpu_count() or 1) // workers)
+        os.environ.setdefault("OMP_NUM_THREADS", str(threads))
+
+
+_share_cores_between_workers()
+
 import keras  # noqa: E402
 import numpy as np  # noqa: E402
 import pytest  # noqa: E402
