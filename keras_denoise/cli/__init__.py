@@ -71,7 +71,8 @@ def build_parser():
             "OUTPUT/examples_*.png. Held out: photographs astronaut, camera "
             "and coins (natural data), the test split (labelled sets), or "
             "a seeded tenth of the files (directories, pairs), evaluated "
-            "at full size one file at a time. Models with a fixed input "
+            "at full size one file at a time (in overlapping tiles, as "
+            "denoise runs them). Models with a fixed input "
             "size (all but residual_denoiser) are evaluated at that size: "
             "held-out patches of it, or centre crops of the held-out files "
             "(enlarged first when smaller)."
@@ -244,8 +245,9 @@ def build_parser():
             "labelled data. Bundled data: their held-out part, "
             "as for train. A directory (or NOISY_DIR:CLEAN_DIR pairs) is "
             "a test set: every image (pair) is evaluated at full size, "
-            "read one file at a time; models with a fixed input size get "
-            "centre crops of that size."
+            "read one file at a time and restored in overlapping tiles as "
+            "denoise does; models with a fixed input size get centre crops "
+            "of that size (enlarged first when smaller)."
         ),
     )
     evaluate.add_argument("--model", required=True, metavar="PATH")

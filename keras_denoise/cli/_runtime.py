@@ -107,6 +107,33 @@ def denoise_array(model, image, batch_size=4, tile=256):
     return result
 
 
+class TiledModel:
+    """A model run on whole images the way `denoise` runs it.
+
+    For `evaluate_corruptions` on full-size files: `predict` restores each
+    image with `denoise_array` (tiles of 256 pixels with a mirrored margin
+    for fully convolutional models), so a large photograph is scored whole
+    without holding the activations of the whole image, and the figures are
+    those of the images `denoise` would write.
+    """
+
+    output_names = ("denoised",)
+
+    def __init__(self, model, batch_size=4):
+        self.model = model
+        self.batch_size = batch_size
+
+    def predict(self, images, batch_size=None, verbose=0):
+        import numpy as np
+
+        return np.stack(
+            [
+                denoise_array(self.model, image, batch_size=self.batch_size)
+                for image in images
+            ]
+        )
+
+
 def _tiled(model, image, size, margin, batch_size, predict_images, np):
     """Runs `model` on `size`-square tiles (inner part `size - 2*margin`)."""
     height, width = image.shape[:2]

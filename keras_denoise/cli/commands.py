@@ -7,6 +7,7 @@ import time
 
 from keras_denoise.cli import specs
 from keras_denoise.cli._runtime import CLIError
+from keras_denoise.cli._runtime import TiledModel
 from keras_denoise.cli._runtime import denoise_array
 from keras_denoise.cli._runtime import image_input_shape
 from keras_denoise.cli._runtime import import_keras
@@ -662,11 +663,15 @@ def _evaluate(model, data, mixture, args, examples_dir):
     tv = _tv_baseline()
     if tv is not None:
         baselines["tv"] = tv
-    clean, noisy = data.held_out(_fixed_size(model))
+    size = _fixed_size(model)
+    clean, noisy = data.held_out(size)
     if noisy is not None:
         corruptions = {"paired": noisy, "clean": None}
     else:
         corruptions = _evaluation_set(mixture, args.seed)
+    if data.test_files is not None and size is None:
+        # Full-size files: restore them as `denoise` does, in tiles.
+        model = TiledModel(model)
     return evaluate_corruptions(
         model,
         clean,
@@ -805,10 +810,14 @@ def run_train(args):
     _say(text)
     if report is not None:
         _print_gains(report)
+    written = ["model.keras", "metrics.json", "history.png"]
+    if "autoencoder" in histories:
+        written.insert(0, "autoencoder.keras")
+    if report is not None:
+        written.append("examples_*.png")
     _say(
-        f"Wrote {args.output}/model.keras, metrics.json and history.png"
-        f"{'' if report is None else ' and examples_*.png'} in "
-        f"{time.time() - started:.0f} s"
+        f"Wrote {args.output}/{', '.join(written[:-1])} and {written[-1]} "
+        f"in {time.time() - started:.0f} s"
     )
     return 0
 

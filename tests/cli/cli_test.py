@@ -48,6 +48,12 @@ def _recomputed_accuracy(run, noise, count=32):
     return result
 
 
+def keras_numpy(tensor):
+    import keras
+
+    return keras.ops.convert_to_numpy(tensor)
+
+
 def _error_line(capsys):
     err = capsys.readouterr().err.strip().splitlines()
     assert len(err) == 1, err
@@ -107,6 +113,11 @@ class TestTrain:
             assert "tv" in rows[f"gaussian:{sigma}"]["baselines"]
         assert metrics["model"] == "residual_denoiser"
         assert metrics["num_images"] == 3
+        # Every output gets the mode open() would give, not mkstemp's 0600.
+        umask = os.umask(0)
+        os.umask(umask)
+        for name in names:
+            assert os.stat(trained / name).st_mode & 0o777 == 0o666 & ~umask
 
     def test_digits_dual_output_model(self, tmp_path, capsys):
         out = tmp_path / "dual"
@@ -419,44 +430,57 @@ class TestEvaluate:
         ]
 
     def test_a_folder_is_scored_whole_at_full_size(self, trained, tmp_path):
-        import keras
-
-        from keras_denoise import evaluation
-        from keras_denoise.cli import commands
-
-        rng = np.random.default_rng(3)
-        sizes = [(30, 41), (17, 23), (30, 41), (64, 20)]
-        images = []
-        for i, (h, w) in enumerate(sizes):
-            image = rng.random((h, w, 1)).astype("float32")
-            datasets.write_image(str(tmp_path / "test" / f"{i}.png"), image)
-            images.append(
-                datasets.read_image(str(tmp_path / "test" / f"{i}.png"))[0]
-            )
-        model_path = str(trained / "model.keras")
-        out = tmp_path / "eval"
-        argv = ["evaluate", "--model", model_path, "--data"]
-        argv += [str(tmp_path / "test"), "--noise", "gaussian:25"]
-        argv += ["--output", str(out)]
-        assert main(argv) == 0
-        metrics = json.loads((out / "metrics.json").read_text())
-        assert metrics["num_images"] == 4  # every file, none held out
-        # The same figures as scoring the full images directly.
         from keras_denoise.cli import specs
 
-        model = keras.saving.load_model(model_path)
-        expected = evaluation.evaluate_corruptions(
-            model,
-            images,
-            specs.evaluation_corruptions(specs.parse_noise("gaussian:25")),
-            baselines={"tv": commands._tv_baseline()},
-        ).to_dict()
-        assert metrics["corruptions"] == expected["corruptions"]
+        rng = np.random.default_rng(3)
+        # Several sizes; one taller than a 256-pixel tile.
+        sizes = [(30, 41), (17, 23), (30, 41), (300, 20)]
+        for i, (h, w) in enumerate(sizes):
+            image = rng.random((h, w, 1)).astype("float32")
+            datasets.write_image(str(tmp_path / "test" / f"{i}.png"), image, 16)
+        clean = [
+            datasets.read_image(str(tmp_path / "test" / f"{i}.png"))[0]
+            for i in range(4)
+        ]
+        model = str(trained / "model.keras")
+        out = tmp_path / "eval"
+        argv = ["evaluate", "--model", model, "--data"]
+        argv += [str(tmp_path / "test"), "--noise", "gaussian:25"]
+        assert main([*argv, "--output", str(out)]) == 0
+        metrics = json.loads((out / "metrics.json").read_text())
+        assert metrics["num_images"] == 4  # every file, none held out
         assert sorted(os.listdir(out)) == [
             "examples_clean.png",
             "examples_gaussian_25.png",
             "metrics.json",
         ]
+        # The "clean" row scores what `denoise` writes for these files
+        # (16-bit PNGs, so the files hold the outputs to 1/65535).
+        argv = ["denoise", str(tmp_path / "test"), "--model", model]
+        assert main([*argv, "--output", str(tmp_path / "den")]) == 0
+        denoised = [
+            datasets.read_image(str(tmp_path / "den" / f"{i}.png"))[0]
+            for i in range(4)
+        ]
+        mse = [
+            np.mean((d.astype("float64") - c) ** 2)
+            for d, c in zip(denoised, clean, strict=True)
+        ]
+        row = metrics["corruptions"]["clean"]
+        assert row["output"]["mse"] == pytest.approx(np.mean(mse), rel=1e-3)
+        # The noisy row: each full image corrupted by the seeded layer.
+        (noise, _) = specs.evaluation_corruptions(
+            specs.parse_noise("gaussian:25")
+        ).values()
+        noisy = [
+            np.clip(keras_numpy(noise.corrupt(c[None]))[0], 0, 1) for c in clean
+        ]
+        mse = [
+            np.mean((n.astype("float64") - c) ** 2)
+            for n, c in zip(noisy, clean, strict=True)
+        ]
+        row = metrics["corruptions"]["gaussian:25"]
+        assert row["input"]["mse"] == pytest.approx(np.mean(mse), rel=1e-6)
 
     def test_one_image_folder_and_pairs(self, trained, tmp_path, capsys):
         rng = np.random.default_rng(4)
