@@ -1,5 +1,3 @@
-import doctest
-
 import keras
 import numpy as np
 import pytest
@@ -100,19 +98,6 @@ class TestBaseCorruption:
         keras.config.set_dtype_policy("mixed_float16")
         output = Brighten()(keras.Input((8, 8, 1)))
         assert output.dtype == "float16"
-
-    def test_docstring_example_runs(self):
-        import keras_denoise
-
-        finder = doctest.DocTestFinder(recurse=False)
-        (test,) = finder.find(
-            BaseCorruption,
-            globs={"keras": keras, "keras_denoise": keras_denoise},
-        )
-        assert len(test.examples) >= 5
-        runner = doctest.DocTestRunner(optionflags=doctest.ELLIPSIS)
-        result = runner.run(test)
-        assert result.failed == 0
 
     def test_rejects_integer_images_and_wrong_ranks(self):
         with pytest.raises(TypeError, match=r"images.dtype=uint8"):

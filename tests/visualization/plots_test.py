@@ -121,36 +121,3 @@ class TestHistoryPlot:
             visualization.history_plot([1.0, 2.0])
         with pytest.raises(ValueError, match="no epoch"):
             visualization.history_plot({"loss": []})
-
-
-def _doctest_names(module):
-    import doctest
-
-    import keras_denoise
-
-    finder = doctest.DocTestFinder(recurse=False)
-    names = []
-    for name in getattr(keras_denoise, module).__all__:
-        obj = getattr(getattr(keras_denoise, module), name)
-        if callable(obj) and any(t.examples for t in finder.find(obj, name)):
-            names.append(name)
-    return names
-
-
-@pytest.mark.parametrize("name", _doctest_names("visualization"))
-def test_docstring_examples_run(name, tmp_path, monkeypatch):
-    import doctest
-
-    import keras
-
-    import keras_denoise
-
-    monkeypatch.chdir(tmp_path)  # examples may write files
-    obj = getattr(keras_denoise.visualization, name)
-    globs = {"keras": keras, "keras_denoise": keras_denoise}
-    runner = doctest.DocTestRunner(optionflags=doctest.ELLIPSIS)
-    for test in doctest.DocTestFinder(recurse=False).find(
-        obj, name, globs=globs
-    ):
-        runner.run(test)
-    assert runner.summarize(verbose=False).failed == 0
