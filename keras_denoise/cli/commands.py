@@ -185,6 +185,7 @@ def load_data(spec, args, for_training=True):
     `--max-eval-images`.
     """
     from keras_denoise import datasets
+    from keras_denoise.datasets.image_directory import _pair_infos
 
     kind = spec[0]
     data = Data()
@@ -243,21 +244,7 @@ def load_data(spec, args, for_training=True):
         return data
     noisy_dir, clean_dir = spec[1], spec[2]
     noisy_files, clean_files = datasets.match_pairs(noisy_dir, clean_dir)
-    clean_infos = [datasets.read_image_info(p) for p in clean_files]
-    noisy_infos = [datasets.read_image_info(p) for p in noisy_files]
-    mismatched = [
-        f"{os.path.basename(n)} {a.height}x{a.width} vs "
-        f"{os.path.basename(c)} {b.height}x{b.width}"
-        for n, c, a, b in zip(
-            noisy_files, clean_files, noisy_infos, clean_infos, strict=True
-        )
-        if a[:2] != b[:2]
-    ]
-    if mismatched:
-        raise CLIError(
-            f"{len(mismatched)} pair(s) have images of different sizes: "
-            f"{', '.join(mismatched[:10])}"
-        )
+    clean_infos = _pair_infos(noisy_files, clean_files)
     data.channels = _kind_channels(clean_infos[0])
     stems = [_stem(p) for p in clean_files]
     if for_training:

@@ -298,6 +298,27 @@ def image_directory(
     )
 
 
+def _pair_infos(noisy_paths, clean_paths):
+    """Headers of the clean files; a `ValueError` listing the pairs whose
+    two images differ in size."""
+    noisy_infos = [read_image_info(p) for p in noisy_paths]
+    clean_infos = [read_image_info(p) for p in clean_paths]
+    mismatched = [
+        f"{os.path.basename(n)} {a.height}x{a.width} vs "
+        f"{os.path.basename(c)} {b.height}x{b.width}"
+        for n, c, a, b in zip(
+            noisy_paths, clean_paths, noisy_infos, clean_infos, strict=True
+        )
+        if a[:2] != b[:2]
+    ]
+    if mismatched:
+        raise ValueError(
+            f"{len(mismatched)} pair(s) have images of different sizes: "
+            f"{_listing(mismatched)}"
+        )
+    return clean_infos
+
+
 def match_pairs(noisy_dir, clean_dir, recursive=False):
     """Pairs the files of two folders by name without extension.
 
@@ -444,21 +465,7 @@ def paired_image_directory(
         ]
         noisy_paths = [n for n, _ in pairs]
         clean_paths = [c for _, c in pairs]
-    noisy_infos = [read_image_info(p) for p in noisy_paths]
-    clean_infos = [read_image_info(p) for p in clean_paths]
-    mismatched = [
-        f"{os.path.basename(n)} {a.height}x{a.width} vs "
-        f"{os.path.basename(c)} {b.height}x{b.width}"
-        for n, c, a, b in zip(
-            noisy_paths, clean_paths, noisy_infos, clean_infos, strict=True
-        )
-        if a[:2] != b[:2]
-    ]
-    if mismatched:
-        raise ValueError(
-            f"{len(mismatched)} pair(s) have images of different sizes: "
-            f"{_listing(mismatched)}"
-        )
+    clean_infos = _pair_infos(noisy_paths, clean_paths)
     channels = _check_channels(channels, clean_infos)
     _check_sizes(clean_paths, clean_infos, crop_size, batch_size)
     if shuffle is None:
