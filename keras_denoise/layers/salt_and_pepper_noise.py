@@ -137,15 +137,17 @@ class SaltAndPepperNoise(BaseCorruption):
         u = keras.random.uniform(
             pixel_shape, dtype="float32", seed=self.seed_generator
         )
+        # `u` has a single consumer: XLA on CPU fuses a random tensor into
+        # its consumer when it has one, and materialises it ~25x slower
+        # when two operations read it (a 64x28x28x1 batch: ~19 ms instead
+        # of ~0.7 ms per call, 1.5x a training step).
         if isinstance(rate, float):
-            return ops.less(u, rate * self.salt_ratio), ops.less(u, rate)
+            # Bucket 0: u < rate * salt_ratio (salt), 1: pepper, 2: clean.
+            bucket = ops.digitize(u, [rate * self.salt_ratio, rate])
+            return ops.equal(bucket, 0), ops.less(bucket, 2)
         # With a rate per sample, u / rate is compared with constants
         # (u < rate exactly when u / rate < 1, the division being
-        # correctly rounded): XLA on CPU fuses a random tensor into its
-        # consumer when it has one, and materialises it ~25x slower when
-        # two comparisons with per-sample thresholds read it (a batch of
-        # 64 28x28 images: ~37 ms instead of ~1.4 ms). A rate of 0 gives
-        # inf or nan, never a hit.
+        # correctly rounded). A rate of 0 gives inf or nan, never a hit.
         scaled = u / rate
         return ops.less(scaled, self.salt_ratio), ops.less(scaled, 1.0)
 
