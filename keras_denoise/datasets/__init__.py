@@ -11,6 +11,7 @@ from keras_denoise.datasets.bundled import load_faces
 from keras_denoise.datasets.bundled import load_natural_images
 from keras_denoise.datasets.bundled import natural_patches
 from keras_denoise.datasets.corrupted_pairs import corrupted_pairs
+from keras_denoise.datasets.image_directory import check_pairs
 from keras_denoise.datasets.image_directory import image_directory
 from keras_denoise.datasets.image_directory import match_pairs
 from keras_denoise.datasets.image_directory import paired_image_directory
@@ -28,6 +29,7 @@ __all__ = [
     "IMAGE_EXTENSIONS",
     "ImageInfo",
     "NATURAL_IMAGE_NAMES",
+    "check_pairs",
     "corrupted_pairs",
     "image_directory",
     "list_image_files",

@@ -8,8 +8,8 @@ hundred megabytes.
 import numbers
 import os
 
+from keras_denoise._pipeline import finish
 from keras_denoise._utils import check_int
-from keras_denoise.datasets._pipeline import finish
 from keras_denoise.datasets.image_files import list_image_files
 from keras_denoise.datasets.image_files import read_image_info
 
@@ -298,9 +298,30 @@ def image_directory(
     )
 
 
-def _pair_infos(noisy_paths, clean_paths):
-    """Headers of the clean files; a `ValueError` listing the pairs whose
-    two images differ in size."""
+def check_pairs(noisy_paths, clean_paths):
+    """Checks that paired files hold images of the same size.
+
+    Only the files' headers are read (see `read_image_info`).
+
+    Args:
+        noisy_paths: paths of the corrupted images.
+        clean_paths: paths of the clean images, one for one (as returned
+            with `noisy_paths` by `match_pairs`).
+
+    Returns:
+        The `ImageInfo` of each clean file, in order.
+
+    Raises:
+        ValueError: listing the pairs whose two images differ in size, or
+            if a file is not a readable image.
+
+    Example:
+
+    ```python
+    noisy, clean = keras_denoise.datasets.match_pairs("noisy/", "clean/")
+    infos = keras_denoise.datasets.check_pairs(noisy, clean)
+    ```
+    """
     noisy_infos = [read_image_info(p) for p in noisy_paths]
     clean_infos = [read_image_info(p) for p in clean_paths]
     mismatched = [
@@ -465,7 +486,7 @@ def paired_image_directory(
         ]
         noisy_paths = [n for n, _ in pairs]
         clean_paths = [c for _, c in pairs]
-    clean_infos = _pair_infos(noisy_paths, clean_paths)
+    clean_infos = check_pairs(noisy_paths, clean_paths)
     channels = _check_channels(channels, clean_infos)
     _check_sizes(clean_paths, clean_infos, crop_size, batch_size)
     if shuffle is None:
