@@ -11,12 +11,12 @@ from keras_denoise.datasets.bundled import load_faces
 from keras_denoise.datasets.bundled import load_natural_images
 from keras_denoise.datasets.bundled import natural_patches
 from keras_denoise.datasets.corrupted_pairs import corrupted_pairs
-from keras_denoise.datasets.image_directory import check_pairs
 from keras_denoise.datasets.image_directory import image_directory
 from keras_denoise.datasets.image_directory import match_pairs
 from keras_denoise.datasets.image_directory import paired_image_directory
 from keras_denoise.datasets.image_files import IMAGE_EXTENSIONS
 from keras_denoise.datasets.image_files import ImageInfo
+from keras_denoise.datasets.image_files import check_pairs
 from keras_denoise.datasets.image_files import list_image_files
 from keras_denoise.datasets.image_files import read_image
 from keras_denoise.datasets.image_files import read_image_info

@@ -10,6 +10,8 @@ import os
 
 from keras_denoise._pipeline import finish
 from keras_denoise._utils import check_int
+from keras_denoise.datasets.image_files import _listing
+from keras_denoise.datasets.image_files import check_pairs
 from keras_denoise.datasets.image_files import list_image_files
 from keras_denoise.datasets.image_files import read_image_info
 
@@ -51,14 +53,6 @@ def _check_channels(channels, infos):
         first = infos[0].channels
         return 1 if first in (1, 2) else 3
     return channels
-
-
-def _listing(items, limit=10):
-    items = list(items)
-    shown = ", ".join(items[:limit])
-    if len(items) > limit:
-        shown += f", ... ({len(items) - limit} more)"
-    return shown
 
 
 def _check_sizes(paths, infos, crop_size, batch_size):
@@ -296,48 +290,6 @@ def image_directory(
         repeat,
         crops_per_image,
     )
-
-
-def check_pairs(noisy_paths, clean_paths):
-    """Checks that paired files hold images of the same size.
-
-    Only the files' headers are read (see `read_image_info`).
-
-    Args:
-        noisy_paths: paths of the corrupted images.
-        clean_paths: paths of the clean images, one for one (as returned
-            with `noisy_paths` by `match_pairs`).
-
-    Returns:
-        The `ImageInfo` of each clean file, in order.
-
-    Raises:
-        ValueError: listing the pairs whose two images differ in size, or
-            if a file is not a readable image.
-
-    Example:
-
-    ```python
-    noisy, clean = keras_denoise.datasets.match_pairs("noisy/", "clean/")
-    infos = keras_denoise.datasets.check_pairs(noisy, clean)
-    ```
-    """
-    noisy_infos = [read_image_info(p) for p in noisy_paths]
-    clean_infos = [read_image_info(p) for p in clean_paths]
-    mismatched = [
-        f"{os.path.basename(n)} {a.height}x{a.width} vs "
-        f"{os.path.basename(c)} {b.height}x{b.width}"
-        for n, c, a, b in zip(
-            noisy_paths, clean_paths, noisy_infos, clean_infos, strict=True
-        )
-        if a[:2] != b[:2]
-    ]
-    if mismatched:
-        raise ValueError(
-            f"{len(mismatched)} pair(s) have images of different sizes: "
-            f"{_listing(mismatched)}"
-        )
-    return clean_infos
 
 
 def match_pairs(noisy_dir, clean_dir, recursive=False):
