@@ -13,7 +13,7 @@ import pytest
 
 import keras_denoise
 
-PORTABLE = ("layers", "models", "metrics", "callbacks")
+PORTABLE = ("layers", "models", "metrics", "callbacks", "inference")
 TENSORFLOW_ONLY = ("datasets", "evaluation", "visualization")
 _FINDER = doctest.DocTestFinder(recurse=False)
 

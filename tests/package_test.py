@@ -51,7 +51,8 @@ def test_lazy_modules_are_not_imported_by_the_package():
         """
         import sys
         import keras_denoise
-        lazy = [m for m in ("datasets", "evaluation", "visualization", "cli")
+        lazy = [m for m in ("datasets", "evaluation", "inference",
+                            "visualization", "cli")
                 if f"keras_denoise.{m}" in sys.modules]
         print(lazy)
         assert keras_denoise.datasets.__name__ == "keras_denoise.datasets"

@@ -43,7 +43,11 @@ def _common(parser):
 
 def build_parser():
     """The `argparse` parser of the `keras-denoise` command."""
-    from keras_denoise.cli import commands
+    from keras_denoise.cli import building
+    from keras_denoise.cli import denoise as denoise_command
+    from keras_denoise.cli import evaluate as evaluate_command
+    from keras_denoise.cli import sample as sample_command
+    from keras_denoise.cli import train as train_command
 
     parser = _Parser(
         prog=PROG,
@@ -80,7 +84,7 @@ def build_parser():
     )
     train.add_argument(
         "--model",
-        choices=commands.MODELS,
+        choices=building.MODELS,
         default="residual_denoiser",
         help=(
             "model builder (default: residual_denoiser). "
@@ -95,12 +99,12 @@ def build_parser():
     )
     train.add_argument(
         "--backbone",
-        default=commands.DEFAULT_BACKBONE,
+        default=building.DEFAULT_BACKBONE,
         metavar="NAME",
         help=(
             "keras.applications model used as the encoder of "
             "backbone_autoencoder, built without weights (most need "
-            f"images of at least 32x32; default: {commands.DEFAULT_BACKBONE})"
+            f"images of at least 32x32; default: {building.DEFAULT_BACKBONE})"
         ),
     )
     train.add_argument(
@@ -116,14 +120,14 @@ def build_parser():
     )
     train.add_argument(
         "--noise",
-        default=commands.DEFAULT_NOISE,
+        default=train_command.DEFAULT_NOISE,
         metavar="SPEC",
         help=(
             "corruption: KIND:VALUE or KIND:LOW-HIGH with KIND gaussian "
             "(0-255 scale), speckle, saltpepper (rate), poisson (peak), "
             "blur (sigma, pixels); '+' chains, ',' mixes per image, e.g. "
             "'gaussian:0-50,saltpepper:0.05' or 'gaussian:10+blur:1' "
-            f"(default: {commands.DEFAULT_NOISE}; ignored for pairs)"
+            f"(default: {train_command.DEFAULT_NOISE}; ignored for pairs)"
         ),
     )
     train.add_argument(
@@ -135,11 +139,11 @@ def build_parser():
     train.add_argument(
         "--patch-size",
         type=_positive_int,
-        default=commands.DEFAULT_PATCH,
+        default=train_command.DEFAULT_PATCH,
         help=(
             "training crop size for natural images and directories, and "
             "the input size of fixed-size models trained on them "
-            f"(default: {commands.DEFAULT_PATCH})"
+            f"(default: {train_command.DEFAULT_PATCH})"
         ),
     )
     train.add_argument(
@@ -178,26 +182,26 @@ def build_parser():
     train.add_argument(
         "--max-eval-images",
         type=_positive_int,
-        default=commands.DEFAULT_MAX_EVAL_FILES,
+        default=train_command.DEFAULT_MAX_EVAL_FILES,
         metavar="N",
         help=(
             "directories and pairs: evaluate at most N of the held-out "
             "files, at full size (default: "
-            f"{commands.DEFAULT_MAX_EVAL_FILES})"
+            f"{train_command.DEFAULT_MAX_EVAL_FILES})"
         ),
     )
     train.add_argument(
         "--depth",
         type=_positive_int,
         default=None,
-        help=f"residual_denoiser depth (default: {commands.DEFAULT_DEPTH})",
+        help=f"residual_denoiser depth (default: {building.DEFAULT_DEPTH})",
     )
     train.add_argument(
         "--filters",
         type=_positive_int,
         default=None,
         help=(
-            f"residual_denoiser filters (default: {commands.DEFAULT_FILTERS})"
+            f"residual_denoiser filters (default: {building.DEFAULT_FILTERS})"
         ),
     )
     train.add_argument(
@@ -214,7 +218,7 @@ def build_parser():
         help="fit verbosity: 0 silent, 1 progress bar, 2 one line/epoch",
     )
     _common(train)
-    train.set_defaults(run=commands.run_train)
+    train.set_defaults(run=train_command.run)
 
     denoise = sub.add_parser(
         "denoise",
@@ -232,7 +236,7 @@ def build_parser():
         "--batch-size", type=_positive_int, default=4, help="tiles per batch"
     )
     _common(denoise)
-    denoise.set_defaults(run=commands.run_denoise)
+    denoise.set_defaults(run=denoise_command.run)
 
     evaluate = sub.add_parser(
         "evaluate",
@@ -291,21 +295,8 @@ def build_parser():
         metavar="N",
         help="directories and pairs: only the first N files (default: all)",
     )
-    # Accepted for symmetry with train; they change nothing here.
-    evaluate.add_argument(
-        "--patch-size",
-        type=_positive_int,
-        default=commands.DEFAULT_PATCH,
-        help=argparse.SUPPRESS,
-    )
-    evaluate.add_argument(
-        "--patches-per-image",
-        type=_positive_int,
-        default=192,
-        help=argparse.SUPPRESS,
-    )
     _common(evaluate)
-    evaluate.set_defaults(run=commands.run_evaluate)
+    evaluate.set_defaults(run=evaluate_command.run)
 
     sample = sub.add_parser(
         "sample",
@@ -322,7 +313,7 @@ def build_parser():
     )
     sample.add_argument("--output", required=True, metavar="FILE")
     _common(sample)
-    sample.set_defaults(run=commands.run_sample)
+    sample.set_defaults(run=sample_command.run)
     return parser
 
 

@@ -16,6 +16,7 @@ from keras_denoise.datasets.image_directory import match_pairs
 from keras_denoise.datasets.image_directory import paired_image_directory
 from keras_denoise.datasets.image_files import IMAGE_EXTENSIONS
 from keras_denoise.datasets.image_files import ImageInfo
+from keras_denoise.datasets.image_files import check_pairs
 from keras_denoise.datasets.image_files import list_image_files
 from keras_denoise.datasets.image_files import read_image
 from keras_denoise.datasets.image_files import read_image_info
@@ -28,6 +29,7 @@ __all__ = [
     "IMAGE_EXTENSIONS",
     "ImageInfo",
     "NATURAL_IMAGE_NAMES",
+    "check_pairs",
     "corrupted_pairs",
     "image_directory",
     "list_image_files",

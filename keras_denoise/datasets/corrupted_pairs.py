@@ -2,8 +2,8 @@
 
 import numpy as np
 
+from keras_denoise._pipeline import finish
 from keras_denoise._utils import check_int
-from keras_denoise.datasets._pipeline import finish
 
 
 def corrupted_pairs(

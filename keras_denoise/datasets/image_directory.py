@@ -8,8 +8,10 @@ hundred megabytes.
 import numbers
 import os
 
+from keras_denoise._pipeline import finish
 from keras_denoise._utils import check_int
-from keras_denoise.datasets._pipeline import finish
+from keras_denoise.datasets.image_files import _listing
+from keras_denoise.datasets.image_files import check_pairs
 from keras_denoise.datasets.image_files import list_image_files
 from keras_denoise.datasets.image_files import read_image_info
 
@@ -51,14 +53,6 @@ def _check_channels(channels, infos):
         first = infos[0].channels
         return 1 if first in (1, 2) else 3
     return channels
-
-
-def _listing(items, limit=10):
-    items = list(items)
-    shown = ", ".join(items[:limit])
-    if len(items) > limit:
-        shown += f", ... ({len(items) - limit} more)"
-    return shown
 
 
 def _check_sizes(paths, infos, crop_size, batch_size):
@@ -298,27 +292,6 @@ def image_directory(
     )
 
 
-def _pair_infos(noisy_paths, clean_paths):
-    """Headers of the clean files; a `ValueError` listing the pairs whose
-    two images differ in size."""
-    noisy_infos = [read_image_info(p) for p in noisy_paths]
-    clean_infos = [read_image_info(p) for p in clean_paths]
-    mismatched = [
-        f"{os.path.basename(n)} {a.height}x{a.width} vs "
-        f"{os.path.basename(c)} {b.height}x{b.width}"
-        for n, c, a, b in zip(
-            noisy_paths, clean_paths, noisy_infos, clean_infos, strict=True
-        )
-        if a[:2] != b[:2]
-    ]
-    if mismatched:
-        raise ValueError(
-            f"{len(mismatched)} pair(s) have images of different sizes: "
-            f"{_listing(mismatched)}"
-        )
-    return clean_infos
-
-
 def match_pairs(noisy_dir, clean_dir, recursive=False):
     """Pairs the files of two folders by name without extension.
 
@@ -465,7 +438,7 @@ def paired_image_directory(
         ]
         noisy_paths = [n for n, _ in pairs]
         clean_paths = [c for _, c in pairs]
-    clean_infos = _pair_infos(noisy_paths, clean_paths)
+    clean_infos = check_pairs(noisy_paths, clean_paths)
     channels = _check_channels(channels, clean_infos)
     _check_sizes(clean_paths, clean_infos, crop_size, batch_size)
     if shuffle is None:

@@ -339,3 +339,53 @@ def write_image(path, image, bit_depth=8):
     (8, 8, 1, 16)
     """
     write_bytes_atomic(path, _encode_image(image, path, bit_depth))
+
+
+def _listing(items, limit=10):
+    items = list(items)
+    shown = ", ".join(items[:limit])
+    if len(items) > limit:
+        shown += f", ... ({len(items) - limit} more)"
+    return shown
+
+
+def check_pairs(noisy_paths, clean_paths):
+    """Checks that paired files hold images of the same size.
+
+    Only the files' headers are read (see `read_image_info`).
+
+    Args:
+        noisy_paths: paths of the corrupted images.
+        clean_paths: paths of the clean images, one for one (as returned
+            with `noisy_paths` by `match_pairs`).
+
+    Returns:
+        The `ImageInfo` of each clean file, in order.
+
+    Raises:
+        ValueError: listing the pairs whose two images differ in size, or
+            if a file is not a readable image.
+
+    Example:
+
+    ```python
+    noisy, clean = keras_denoise.datasets.match_pairs("noisy/", "clean/")
+    infos = keras_denoise.datasets.check_pairs(noisy, clean)
+    ```
+    """
+    noisy_infos = [read_image_info(p) for p in noisy_paths]
+    clean_infos = [read_image_info(p) for p in clean_paths]
+    mismatched = [
+        f"{os.path.basename(n)} {a.height}x{a.width} vs "
+        f"{os.path.basename(c)} {b.height}x{b.width}"
+        for n, c, a, b in zip(
+            noisy_paths, clean_paths, noisy_infos, clean_infos, strict=True
+        )
+        if a[:2] != b[:2]
+    ]
+    if mismatched:
+        raise ValueError(
+            f"{len(mismatched)} pair(s) have images of different sizes: "
+            f"{_listing(mismatched)}"
+        )
+    return clean_infos

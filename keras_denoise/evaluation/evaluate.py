@@ -1,12 +1,18 @@
 """`evaluate_corruptions`: how well a model undoes each kind of corruption."""
 
 import os
-import re
 
 import numpy as np
 
 from keras_denoise._utils import apply_corruption
 from keras_denoise._utils import check_int
+from keras_denoise.evaluation._examples import Examples
+from keras_denoise.evaluation._examples import safe_name
+from keras_denoise.evaluation._streams import Noisy
+from keras_denoise.evaluation._streams import check_images
+from keras_denoise.evaluation._streams import chunks
+from keras_denoise.evaluation._streams import is_array
+from keras_denoise.evaluation._streams import is_stream
 from keras_denoise.evaluation.corruption_report import CorruptionReport
 from keras_denoise.evaluation.corruption_report import _finite_or_none
 
@@ -210,201 +216,7 @@ def predict_images(model, images, batch_size=32):
     return np.asarray(denoised_output(model, outputs), dtype="float32")
 
 
-def _safe_name(name):
-    return re.sub(r"[^A-Za-z0-9_.-]+", "_", name).strip("_") or "corruption"
-
-
-def _check_images(images):
-    images = np.asarray(images)
-    if not np.issubdtype(images.dtype, np.floating):
-        raise TypeError(
-            "`images` must be floating-point in the model's range (for "
-            f"example `x / 255.0`). Received: images.dtype={images.dtype}"
-        )
-    if images.ndim != 4 or len(images) == 0:
-        raise ValueError(
-            "`images` must be a non-empty batch (n, height, width, "
-            f"channels). Received: images.shape={images.shape}"
-        )
-    return images.astype("float32")
-
-
-def _is_array(value):
-    """A NumPy array or an array-like tensor (TensorFlow, JAX, torch)."""
-    return isinstance(value, np.ndarray) or (
-        hasattr(value, "shape")
-        and hasattr(value, "dtype")
-        and hasattr(value, "__array__")
-    )
-
-
-def _is_stream(value):
-    return (
-        not _is_array(value)
-        and not isinstance(value, (str, bytes, dict))
-        and hasattr(value, "__iter__")
-    )
-
-
-def _single_images(items, what):
-    """Yields float32 images `(h, w, c)` from an iterable of images or
-    batches, checking each item as it comes."""
-    for index, item in enumerate(items):
-        if isinstance(item, (tuple, dict)):
-            raise TypeError(
-                f"{what} must yield images or batches of images. Received "
-                f"item {index} of type {type(item).__name__}"
-            )
-        item = np.asarray(item)
-        if not np.issubdtype(item.dtype, np.floating):
-            raise TypeError(
-                f"{what} must be floating-point in the model's range (for "
-                f"example `x / 255.0`). Received item {index} with "
-                f"dtype={item.dtype}"
-            )
-        if item.ndim == 3:
-            yield item.astype("float32")
-        elif item.ndim == 4:
-            for image in item:
-                yield image.astype("float32")
-        else:
-            raise ValueError(
-                f"{what} must yield images (height, width, channels) or "
-                "batches (n, height, width, channels). Received item "
-                f"{index} with shape={item.shape}"
-            )
-
-
-def _chunks(images, batch_size):
-    """Batches of at most `batch_size` images of one size, in order."""
-    if _is_array(images):
-        for start in range(0, len(images), batch_size):
-            yield images[start : start + batch_size]
-        return
-    buffer = []
-    for image in _single_images(images, "`images`"):
-        if buffer and (
-            image.shape != buffer[0].shape or len(buffer) == batch_size
-        ):
-            yield np.stack(buffer)
-            buffer = []
-        buffer.append(image)
-    if buffer:
-        yield np.stack(buffer)
-
-
-class _Given:
-    """Already corrupted images for one corruption, taken batch by batch
-    in step with the clean images."""
-
-    def __init__(self, name, images):
-        self.name = name
-        self.array = images if _is_array(images) else None
-        self.stream = None
-        if self.array is None:
-            self.stream = _single_images(
-                images, f"Corrupted images given for {name!r}"
-            )
-        self.offset = 0
-
-    def take(self, clean):
-        count, start = len(clean), self.offset
-        if self.array is not None:
-            batch = list(self.array[start : start + count])
-        else:
-            batch = []
-            for image in self.stream:
-                batch.append(image)
-                if len(batch) == count:
-                    break
-        self.offset += count
-        if len(batch) < count:
-            raise ValueError(
-                f"Corrupted images given for {self.name!r} must match "
-                f"`images` one for one: they end after {start + len(batch)} "
-                "image(s), before the clean images do"
-            )
-        for i, (image, reference) in enumerate(zip(batch, clean, strict=True)):
-            if image.shape != reference.shape:
-                raise ValueError(
-                    f"Corrupted images given for {self.name!r} must match "
-                    f"`images` one for one: corrupted image {start + i} has "
-                    f"shape {image.shape}, the clean image "
-                    f"{reference.shape}"
-                )
-        return np.stack(batch).astype("float32")
-
-    def finish(self, total):
-        left = (
-            len(self.array) - total
-            if self.array is not None
-            else sum(1 for _ in self.stream)
-        )
-        if left:
-            raise ValueError(
-                f"Corrupted images given for {self.name!r} must match "
-                f"`images` one for one: {left} more than the {total} clean "
-                "images"
-            )
-
-
-def _crop(images, height, width):
-    top = (images.shape[1] - height) // 2
-    left = (images.shape[2] - width) // 2
-    return images[:, top : top + height, left : left + width]
-
-
-class _Examples:
-    """The first `count` (clean, input, output) triples of a corruption,
-    kept as centre crops of at most `size` pixels a side and written as
-    one grid once complete."""
-
-    def __init__(self, path, count, size, value_range):
-        self.path, self.count, self.size = path, count, size
-        self.value_range = value_range
-        self.rows = []  # (clean, corrupted, restored) crops
-        self.written = False
-
-    def add(self, clean, corrupted, restored):
-        if self.written or not self.count:
-            return
-        take = self.count - len(self.rows)
-        height, width = clean.shape[1:3]
-        if self.size is not None:
-            height, width = min(height, self.size), min(width, self.size)
-        for triple in zip(
-            *(
-                _crop(x[:take], height, width)
-                for x in (clean, corrupted, restored)
-            ),
-            strict=True,
-        ):
-            self.rows.append(tuple(np.array(x) for x in triple))
-        if len(self.rows) >= self.count:
-            self.write()
-
-    def write(self):
-        if self.written or not self.rows:
-            return
-        from keras_denoise.visualization import comparison_grid
-
-        height = min(r[0].shape[0] for r in self.rows)
-        width = min(r[0].shape[1] for r in self.rows)
-        clean, corrupted, restored = (
-            np.concatenate(
-                [_crop(r[i][None], height, width) for r in self.rows]
-            )
-            for i in range(3)
-        )
-        comparison_grid(
-            clean,
-            corrupted,
-            restored,
-            path=self.path,
-            value_range=self.value_range,
-        )
-        self.written = True
-        self.rows = []
+PAIRED = "paired"
 
 
 def evaluate_corruptions(
@@ -417,6 +229,8 @@ def evaluate_corruptions(
     examples_dir=None,
     num_examples=8,
     example_size=256,
+    noisy=None,
+    predict_fn=None,
 ):
     """Scores a denoiser on each kind of corruption of the clean `images`.
 
@@ -425,37 +239,40 @@ def evaluate_corruptions(
     and MSE against the clean images are computed for the corrupted input,
     for the model's output (clipped to `value_range`) and for each
     classical `baselines` denoiser. The figures are computed per image and
-    averaged.
+    averaged. Real noisy/clean pairs are given with `noisy`: the noisy
+    images are scored as the row `"paired"`, first in the report.
 
-    `images` is an array, or an iterable (a list, a generator, a
-    `tf.data.Dataset`) of images of any sizes, which is streamed: only one
-    batch of consecutive same-sized images (at most `batch_size`) is held
-    at a time, with the per-image figures and the example crops, so a
-    folder of full-size photographs can be scored without loading it (see
-    the example).
+    `images` (and `noisy`) is an array, or an iterable (a list, a
+    generator, a `tf.data.Dataset`) of images of any sizes, which is
+    streamed: only one batch of consecutive same-sized images (at most
+    `batch_size`) is held at a time, with the per-image figures and the
+    example crops, so a folder of full-size photographs can be scored
+    without loading it (see the example).
 
     Dual-output models (`denoise_classifier`) are scored on their
     `"denoised"` output; variational autoencoders on their reconstruction.
+    To restore images another way (in tiles, with a self-ensemble, a
+    classical filter), give `predict_fn` instead of a model.
 
     Args:
-        model: a Keras model mapping corrupted images to restored ones.
+        model: a Keras model mapping corrupted images to restored ones, or
+            `None` when `predict_fn` is given.
         images: clean float images: an array `(n, height, width,
             channels)`, or an iterable yielding images `(height, width,
             channels)` or batches `(n, height, width, channels)`.
         corruptions: dict from name to a corruption layer, a
-            `keras.Sequential` chain, a callable, already corrupted
-            versions of `images` (real noisy/clean pairs: an array of the
-            shape of `images`, or an iterable yielding them one for one in
-            the same order), or `None` (no corruption); `None` uses
-            `default_corruptions()`. Defaults to `None`.
+            `keras.Sequential` chain, a callable mapping a batch to a
+            corrupted batch, or `None` (no corruption). `None` uses
+            `default_corruptions()`, or no corruption at all when `noisy`
+            is given. Defaults to `None`.
         batch_size: batch size of corruption and prediction. Defaults to
             `32`.
         value_range: `(min, max)` of the pixel values: outputs are clipped
             to it and PSNR uses its width as peak. Defaults to `(0.0, 1.0)`.
         baselines: dict from name to a function mapping a corrupted batch
             (numpy, at most `batch_size` images) to a restored batch, e.g.
-            a scikit-image denoiser, to compare the model with. Defaults
-            to `None`.
+            `keras_denoise.evaluation.denoise_tv`, to compare the model
+            with. Defaults to `None`.
         examples_dir: folder where a PNG of examples per corruption is
             written (`examples_<name>.png`: clean, input, output rows), or
             `None`. Defaults to `None`.
@@ -465,17 +282,26 @@ def evaluate_corruptions(
             are shown as centre crops of this size, and images of several
             sizes as centre crops of the size they all share. `None` keeps
             whole images. Defaults to `256`.
+        noisy: real noisy versions of `images`, one for one in the same
+            order and of the same shapes (an array like `images`, or an
+            iterable), scored as the row `"paired"`; or `None`. Defaults
+            to `None`.
+        predict_fn: a function mapping a batch of corrupted images
+            (numpy, at most `batch_size` images of one size) to the
+            restored batch, used instead of `model`; or `None`. Defaults
+            to `None`.
 
     Returns:
         A `keras_denoise.evaluation.CorruptionReport`.
 
     Raises:
-        TypeError: if `images` is not floating-point or a corruption is
-            not callable. For a stream, an item's type is checked when the
-            item is reached.
+        TypeError: if `images` or `noisy` is not floating-point, a
+            corruption, baseline or `predict_fn` is not callable, or both
+            or neither of `model` and `predict_fn` are given. For a
+            stream, an item's type is checked when the item is reached.
         ValueError: if `images` is not a rank-4 batch (or yields no image),
-            `corruptions` is empty, or given corrupted images do not match
-            `images` one for one.
+            `corruptions` is empty, or `noisy` does not match `images` one
+            for one.
 
     Example:
 
@@ -484,48 +310,73 @@ def evaluate_corruptions(
     print(report)
     report.save("metrics.json")
 
-    # A folder of photographs of any sizes, one image at a time.
+    # A folder of photographs of any sizes, one image at a time, restored
+    # in tiles.
     photos = keras_denoise.datasets.image_directory("photos/", channels=1)
-    report = keras_denoise.evaluation.evaluate_corruptions(model, photos)
+    report = keras_denoise.evaluation.evaluate_corruptions(
+        None,
+        photos,
+        predict_fn=lambda batch: keras_denoise.inference.predict_tiled(
+            model, batch
+        ),
+    )
     ```
     """
-    if _is_array(images):
-        images = _check_images(images)
-    elif not _is_stream(images):
+    if (model is None) == (predict_fn is None):
+        raise TypeError(
+            "Give either `model` or `predict_fn`. Received: "
+            f"model={model!r}, predict_fn={predict_fn!r}"
+        )
+    if predict_fn is not None and not callable(predict_fn):
+        raise TypeError(
+            "`predict_fn` must be callable. "
+            f"Received: predict_fn={predict_fn!r}"
+        )
+    if is_array(images):
+        images = check_images(images)
+    elif not is_stream(images):
         raise TypeError(
             "`images` must be an array (n, height, width, channels) or an "
             f"iterable of images. Received: images={images!r}"
         )
+    if noisy is not None:
+        if is_array(noisy):
+            if not is_array(images):
+                raise ValueError(
+                    "`noisy` as one array needs `images` as an array; give "
+                    "an iterable of noisy images to match streamed `images`."
+                )
+            if tuple(noisy.shape) != images.shape:
+                raise ValueError(
+                    f"`noisy` must have the shape of `images` {images.shape}. "
+                    f"Received: noisy.shape={tuple(noisy.shape)}"
+                )
+        elif not is_stream(noisy):
+            raise TypeError(
+                "`noisy` must be an array or an iterable of images. "
+                f"Received: noisy={noisy!r}"
+            )
     if corruptions is None:
-        corruptions = default_corruptions()
-    if not isinstance(corruptions, dict) or not corruptions:
+        corruptions = {} if noisy is not None else default_corruptions()
+    elif not isinstance(corruptions, dict) or not corruptions:
         raise ValueError(
             "`corruptions` must be a non-empty dict from name to corruption. "
             f"Received: corruptions={corruptions!r}"
         )
     for name, corruption in corruptions.items():
-        if _is_array(corruption):
-            if not _is_array(images):
-                raise ValueError(
-                    f"Corrupted images given for {name!r} as one array need "
-                    "`images` as an array; give an iterable of corrupted "
-                    "images to match streamed `images`."
-                )
-            if tuple(corruption.shape) != images.shape:
-                raise ValueError(
-                    f"Corrupted images given for {name!r} must have the "
-                    f"shape of `images` {images.shape}. "
-                    f"Received: shape={tuple(corruption.shape)}"
-                )
-        elif (
-            corruption is not None
-            and not callable(corruption)
-            and not _is_stream(corruption)
-        ):
+        if corruption is not None and not callable(corruption):
             raise TypeError(
-                f"Corruption {name!r} must be a layer, a callable or "
-                f"corrupted images. Received: {corruption!r}"
+                f"Corruption {name!r} must be a layer, a callable or None "
+                "(real noisy images go to `noisy=`). "
+                f"Received: {type(corruption).__name__}"
             )
+    if noisy is not None:
+        if PAIRED in corruptions:
+            raise ValueError(
+                f"`corruptions` may not use the name {PAIRED!r} of the "
+                "`noisy` images."
+            )
+        corruptions = {PAIRED: noisy, **corruptions}
     baselines = dict(baselines or {})
     for name, function in baselines.items():
         if not callable(function):
@@ -538,13 +389,12 @@ def evaluate_corruptions(
         check_int("example_size", example_size)
     low, high = value_range
     max_val = float(high - low)
+    if predict_fn is None:
 
-    given = {}
-    for name, corruption in corruptions.items():
-        if _is_array(corruption):
-            given[name] = _Given(name, np.asarray(corruption))
-        elif corruption is not None and not callable(corruption):
-            given[name] = _Given(name, corruption)
+        def predict_fn(batch):
+            return predict_images(model, batch, batch_size)
+
+    given = Noisy(noisy) if noisy is not None else None
     figures = {
         name: {
             part: {"psnr": [], "ssim": [], "mse": []}
@@ -555,8 +405,8 @@ def evaluate_corruptions(
     examples = {}
     if examples_dir is not None:
         examples = {
-            name: _Examples(
-                os.path.join(examples_dir, f"examples_{_safe_name(name)}.png"),
+            name: Examples(
+                os.path.join(examples_dir, f"examples_{safe_name(name)}.png"),
                 num_examples,
                 example_size,
                 (low, high),
@@ -564,15 +414,14 @@ def evaluate_corruptions(
             for name in corruptions
         }
     total = 0
-    for clean in _chunks(images, batch_size):
+    for clean in chunks(images, batch_size):
         for name, corruption in corruptions.items():
-            if name in given:
-                corrupted = given[name].take(clean)
+            if given is not None and name == PAIRED:
+                corrupted = given.take(clean)
             else:
                 corrupted = _apply_corruption(corruption, clean)
-            restored = np.clip(
-                predict_images(model, corrupted, batch_size), low, high
-            )
+            restored = np.asarray(predict_fn(corrupted), dtype="float32")
+            restored = np.clip(restored, low, high).reshape(clean.shape)
             parts = {"input": corrupted, "output": restored}
             for baseline, function in baselines.items():
                 parts[baseline] = np.clip(
@@ -590,8 +439,8 @@ def evaluate_corruptions(
         total += len(clean)
     if total == 0:
         raise ValueError("`images` yielded no image to evaluate.")
-    for item in given.values():
-        item.finish(total)
+    if given is not None:
+        given.finish(total)
     results = {}
     for name in corruptions:
         row = {

@@ -47,7 +47,8 @@ def test_repeat_and_drop_remainder(rng):
 
 
 def test_autotuning_thread_is_off(rng):
-    # Its shutdown stalls `fit` at every epoch (see datasets/_pipeline.py);
+    # Its shutdown stalls `fit` at every epoch (see
+    # keras_denoise/_pipeline.py);
     # parallel map and prefetch still run.
     images = rng.random((4, 4, 4, 1)).astype("float32")
     ds = datasets.corrupted_pairs(images, lambda x: x, 2)

@@ -14,6 +14,7 @@ MODULES = (
     "metrics",
     "datasets",
     "evaluation",
+    "inference",
     "visualization",
 )
 

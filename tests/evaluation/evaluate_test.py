@@ -145,17 +145,51 @@ class TestEvaluateCorruptions:
         report = evaluation.evaluate_corruptions(model, images, {"clean": None})
         assert report["clean"]["output"]["psnr"] is None
 
-    def test_precomputed_corrupted_arrays(self, rng):
+    def test_real_noisy_images(self, rng):
         images = rng.random((3, 8, 8, 1)).astype("float32")
         noisy = images + 0.1
         report = evaluation.evaluate_corruptions(
-            _identity_model(), images, {"real": noisy}
+            _identity_model(), images, noisy=noisy
         )
-        assert report["real"]["input"]["mse"] == pytest.approx(0.01, rel=1e-4)
+        assert list(report) == ["paired"]
+        assert report["paired"]["input"]["mse"] == pytest.approx(0.01, rel=1e-4)
+        report = evaluation.evaluate_corruptions(
+            _identity_model(), images, {"clean": None}, noisy=noisy
+        )
+        assert list(report) == ["paired", "clean"]
         with pytest.raises(ValueError, match="shape of `images`"):
             evaluation.evaluate_corruptions(
-                _identity_model(), images, {"real": noisy[:2]}
+                _identity_model(), images, noisy=noisy[:2]
             )
+        # Arrays are not corruptions: they go to `noisy=`.
+        with pytest.raises(TypeError, match="`noisy=`"):
+            evaluation.evaluate_corruptions(
+                _identity_model(), images, {"real": noisy}
+            )
+
+    def test_predict_fn_instead_of_a_model(self, rng):
+        images = rng.random((5, 8, 8, 1)).astype("float32")
+        batches = []
+
+        def halve(batch):
+            batches.append(len(batch))
+            return batch / 2
+
+        report = evaluation.evaluate_corruptions(
+            None, images, {"clean": None}, batch_size=2, predict_fn=halve
+        )
+        assert batches == [2, 2, 1]
+        expected = np.mean((images.astype("float64") / 2 - images) ** 2)
+        assert report["clean"]["output"]["mse"] == pytest.approx(
+            expected, rel=1e-5
+        )
+        for model, predict_fn in ((None, None), (_identity_model(), halve)):
+            with pytest.raises(TypeError, match="either `model` or"):
+                evaluation.evaluate_corruptions(
+                    model, images, predict_fn=predict_fn
+                )
+        with pytest.raises(TypeError, match="predict_fn=3"):
+            evaluation.evaluate_corruptions(None, images, predict_fn=3)
 
     @pytest.mark.parametrize(
         "images, corruptions, error, match",
@@ -209,8 +243,9 @@ class TestStreamedImages:
         report = evaluation.evaluate_corruptions(
             _halving_model(),
             iter(images),
-            {"real": iter(noisy), "clean": None},
+            {"clean": None},
             batch_size=4,
+            noisy=iter(noisy),
         )
         assert report.num_images == 4
         mse_in = [
@@ -221,7 +256,7 @@ class TestStreamedImages:
             np.mean((0.5 * n.astype("float64") - x) ** 2)
             for n, x in zip(noisy, images, strict=True)
         ]
-        row = report["real"]
+        row = report["paired"]
         assert row["input"]["mse"] == pytest.approx(np.mean(mse_in), rel=1e-6)
         assert row["output"]["mse"] == pytest.approx(np.mean(mse_out), rel=1e-5)
         assert row["output"]["psnr"] == pytest.approx(
@@ -327,36 +362,37 @@ class TestStreamedImages:
             ),
             (
                 iter([np.zeros((4, 4, 1), "float32")] * 2),
-                {"real": iter([np.zeros((4, 4, 1), "float32")])},
+                {"noisy": iter([np.zeros((4, 4, 1), "float32")])},
                 ValueError,
-                r"they end after 1 image\(s\)",
+                r"it ends after 1 image\(s\)",
             ),
             (
                 iter([np.zeros((4, 4, 1), "float32")]),
-                {"real": iter([np.zeros((4, 4, 1), "float32")] * 3)},
+                {"noisy": iter([np.zeros((4, 4, 1), "float32")] * 3)},
                 ValueError,
                 "2 more than the 1 clean",
             ),
             (
                 iter([np.zeros((4, 4, 1), "float32")]),
-                {"real": np.zeros((1, 4, 4, 1), "float32")},
+                {"noisy": np.zeros((1, 4, 4, 1), "float32")},
                 ValueError,
-                "as one array need `images` as an array",
+                "as one array needs `images` as an array",
             ),
             (
                 iter([np.zeros((4, 4, 1), "float32")]),
-                {"real": iter([np.zeros((4, 5, 1), "float32")])},
+                {"noisy": iter([np.zeros((4, 5, 1), "float32")])},
                 ValueError,
-                r"corrupted image 0 has shape \(4, 5, 1\)",
+                r"noisy image 0 has shape \(4, 5, 1\)",
             ),
             ("images.png", None, TypeError, "iterable of images"),
         ],
     )
     def test_stream_errors(self, images, corruptions, error, match):
+        kwargs = {"corruptions": corruptions}
+        if corruptions is not None and "noisy" in corruptions:
+            kwargs = {"noisy": corruptions["noisy"]}
         with pytest.raises(error, match=match):
-            evaluation.evaluate_corruptions(
-                _identity_model(), images, corruptions
-            )
+            evaluation.evaluate_corruptions(_identity_model(), images, **kwargs)
 
 
 class TestCorruptionReport:

@@ -1,0 +1,94 @@
+"""`keras-denoise denoise`: restore image files with a trained model."""
+
+import os
+
+from keras_denoise.cli._runtime import CLIError
+from keras_denoise.cli._runtime import import_keras
+from keras_denoise.cli._runtime import load_model
+from keras_denoise.cli._runtime import model_kind
+from keras_denoise.cli._runtime import say
+from keras_denoise.cli.outputs import Outputs
+from keras_denoise.cli.outputs import check_output_dir
+from keras_denoise.cli.restore import denoise_array
+
+
+def run(args):
+    """Runs `denoise` with the parsed arguments; returns the exit status."""
+    return denoise(
+        args.inputs, args.model, args.output, batch_size=args.batch_size
+    )
+
+
+def collect_inputs(inputs):
+    """The image files named by `inputs` (files and directories), checked:
+    each exists, is an image, and has an output name of its own."""
+    from keras_denoise.datasets import IMAGE_EXTENSIONS
+    from keras_denoise.datasets import list_image_files
+    from keras_denoise.datasets import read_image_info
+
+    files = []
+    for item in inputs:
+        if os.path.isdir(item):
+            try:
+                files.extend(list_image_files(item))
+            except ValueError as error:
+                raise CLIError(str(error)) from None
+        elif os.path.isfile(item):
+            if not item.lower().endswith(IMAGE_EXTENSIONS):
+                raise CLIError(
+                    f"not an image file (expected "
+                    f"{', '.join(IMAGE_EXTENSIONS)}): {item}"
+                )
+            files.append(item)
+        else:
+            raise CLIError(f"input not found: {item}")
+    seen = {}
+    for path in files:
+        name = os.path.basename(path)
+        if name in seen:
+            raise CLIError(
+                f"two inputs share the output name {name}: {seen[name]} "
+                f"and {path}"
+            )
+        seen[name] = path
+        read_image_info(path)  # raises ValueError for a non-image
+    return files
+
+
+def denoise(inputs, model_path, output, batch_size=4):
+    """Denoises the files `inputs` into the directory `output`."""
+    files = collect_inputs(inputs)
+    target = os.path.abspath(output)
+    for path in files:
+        if os.path.dirname(os.path.abspath(path)) == target:
+            raise CLIError(
+                f"--output {output} holds the input {path}: choose "
+                "another directory so inputs are not overwritten"
+            )
+    model = load_model(model_path)
+    if model_kind(model, model_path) == "classifier":
+        raise CLIError(
+            f"{model_path} is a classifier (output shape "
+            f"{tuple(model.outputs[0].shape)}): `denoise` needs a model that "
+            "outputs images, or a dual model with a 'denoised' output"
+        )
+    check_output_dir(output)
+    keras = import_keras()
+    from keras_denoise.datasets import read_image
+    from keras_denoise.datasets import write_image
+
+    # Decode every input once before any work: a truncated or corrupt
+    # file fails here, not after hundreds of images were denoised.
+    for path in files:
+        read_image(path)
+    progress = keras.utils.Progbar(len(files), unit_name="image")
+    with Outputs(output) as outputs:
+        for path in files:
+            image, bit_depth = read_image(path)
+            restored = denoise_array(model, image, batch_size=batch_size)
+            write_image(
+                outputs.path(os.path.basename(path)), restored, bit_depth
+            )
+            progress.add(1)
+    say(f"Wrote {len(files)} denoised image(s) to {output}")
+    return 0

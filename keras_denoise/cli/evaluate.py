@@ -1,0 +1,84 @@
+"""`keras-denoise evaluate`: a model's figures per corruption."""
+
+import dataclasses
+
+from keras_denoise.cli import specs
+from keras_denoise.cli._options import from_namespace
+from keras_denoise.cli._runtime import CLIError
+from keras_denoise.cli._runtime import image_input_shape
+from keras_denoise.cli._runtime import load_model
+from keras_denoise.cli._runtime import model_kind
+from keras_denoise.cli._runtime import say
+from keras_denoise.cli.data import LABELLED_DATA
+from keras_denoise.cli.data import DataOptions
+from keras_denoise.cli.data import check_data_options
+from keras_denoise.cli.data import load_data
+from keras_denoise.cli.outputs import Outputs
+from keras_denoise.cli.outputs import check_output_dir
+from keras_denoise.cli.outputs import write_json
+
+
+@dataclasses.dataclass(frozen=True)
+class EvaluateOptions:
+    """The options of `keras-denoise evaluate` (see its `--help`)."""
+
+    model: str
+    data: str
+    noise: str | None
+    output: str | None
+    batch_size: int
+    eval_images: int
+    image_size: int | None
+    max_eval_images: int | None
+    seed: int
+
+
+def run(args):
+    """Runs `evaluate` with the parsed arguments; returns the exit status."""
+    return evaluate(from_namespace(EvaluateOptions, args))
+
+
+def evaluate(options):
+    """Prints (and optionally writes) the figures of a saved model."""
+    from keras_denoise.cli import scoring
+
+    data_spec = specs.parse_data(options.data)
+    mixture = specs.parse_noise(options.noise) if options.noise else None
+    check_data_options(data_spec, options.data, options.image_size, None)
+    if options.output is not None:
+        check_output_dir(options.output)
+    model = load_model(options.model)
+    _, _, channels = image_input_shape(model, options.model)
+    kind = model_kind(model, options.model)
+    if kind == "classifier" and not (
+        data_spec[0] == "bundled" and data_spec[1] in LABELLED_DATA
+    ):
+        raise CLIError(
+            f"{options.model} is a classifier: evaluate it on labelled data, "
+            f"--data {', '.join(LABELLED_DATA)} (got --data {options.data})"
+        )
+    data_options = DataOptions(
+        seed=options.seed,
+        eval_images=options.eval_images,
+        image_size=options.image_size,
+        max_eval_images=options.max_eval_images,
+    )
+    data = load_data(data_spec, data_options, for_training=False)
+    if data.channels != channels:
+        raise CLIError(
+            f"model {options.model} takes {channels}-channel images but "
+            f"--data {options.data} has {data.channels} channel(s)"
+        )
+    kwargs = {"seed": options.seed, "batch_size": options.batch_size}
+    if options.output is None:
+        _, text, _ = scoring.evaluate_model(
+            model, data, mixture, examples_dir=None, **kwargs
+        )
+    else:
+        with Outputs(options.output) as outputs:
+            summary, text, _ = scoring.evaluate_model(
+                model, data, mixture, examples_dir=outputs.stage, **kwargs
+            )
+            write_json(outputs.path("metrics.json"), summary)
+    say(text)
+    return 0

@@ -1,0 +1,75 @@
+"""How the command line restores one image file with a model."""
+
+from keras_denoise.cli._runtime import CLIError
+from keras_denoise.cli._runtime import image_input_shape
+
+# Tiles of fully convolutional models: large photographs fit in memory,
+# and an overlap of 64 pixels joins them exactly for receptive fields of
+# up to 16 pixels around each output (see `predict_tiled`).
+TILE_SIZE = 256
+TILE_OVERLAP = 64
+
+
+def denoise_array(model, image, batch_size=4, tile=TILE_SIZE):
+    """Denoises one float image `(h, w, c)` of any size with `model`.
+
+    Channels are adapted (a gray model denoises each color channel; a
+    color model gets a gray image repeated and returns its mean); an alpha
+    channel is kept as it is. The model runs on overlapping blended tiles
+    (`keras_denoise.inference.predict_tiled`): of its input size for
+    fixed-size models, of `tile` pixels for fully convolutional ones.
+    """
+    import numpy as np
+
+    from keras_denoise.inference import predict_tiled
+
+    height_in, width_in, model_channels = image_input_shape(model)
+    alpha = None
+    if image.shape[-1] in (2, 4):
+        image, alpha = image[..., :-1], image[..., -1:]
+    channels = image.shape[-1]
+    if model_channels == 1:
+        planes = [image[..., i : i + 1] for i in range(channels)]
+    elif channels == 1:
+        planes = [np.repeat(image, 3, axis=-1)]
+    else:
+        planes = [image]
+    if height_in is None or width_in is None:
+        size, overlap = tile, min(TILE_OVERLAP, tile // 2)
+    else:
+        if height_in != width_in:
+            raise CLIError(
+                "models with a non-square fixed input size are not "
+                f"supported by `denoise` (input {height_in}x{width_in})"
+            )
+        size, overlap = height_in, height_in // 4
+    outputs = [
+        predict_tiled(
+            model,
+            plane.astype("float32"),
+            tile_size=size,
+            overlap=overlap,
+            batch_size=batch_size,
+        )
+        for plane in planes
+    ]
+    if model_channels == 1:
+        result = np.concatenate(outputs, axis=-1)
+    elif channels == 1:
+        result = outputs[0].mean(axis=-1, keepdims=True)
+    else:
+        result = outputs[0]
+    result = np.clip(result, 0.0, 1.0)
+    if alpha is not None:
+        result = np.concatenate([result, alpha], axis=-1)
+    return result
+
+
+def denoise_batch(model, images, batch_size=4):
+    """`denoise_array` over a batch: restores images the way `denoise`
+    writes them (for `evaluate_corruptions`'s `predict_fn`)."""
+    import numpy as np
+
+    return np.stack(
+        [denoise_array(model, image, batch_size=batch_size) for image in images]
+    )
