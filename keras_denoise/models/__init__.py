@@ -1,4 +1,5 @@
-"""Builders of functional Keras models: autoencoders, VAEs, classifiers."""
+"""Builders of functional Keras models (autoencoders, VAEs, classifiers,
+denoisers) and the trained denoisers that ship with the package."""
 
 from keras_denoise.models.backbone_autoencoder import backbone_autoencoder
 from keras_denoise.models.cnn_classifier import cnn_classifier
@@ -8,6 +9,8 @@ from keras_denoise.models.denoise_classifier import inception_denoise_classifier
 from keras_denoise.models.dense_autoencoder import dense_autoencoder
 from keras_denoise.models.latent_classifier import latent_classifier
 from keras_denoise.models.residual_denoiser import residual_denoiser
+from keras_denoise.models.unet_denoiser import CropToMatch
+from keras_denoise.models.unet_denoiser import unet_denoiser
 from keras_denoise.models.variational_autoencoder import variational_autoencoder
 from keras_denoise.models.variational_model import VariationalModel
 
@@ -20,6 +23,8 @@ __all__ = [
     "inception_denoise_classifier",
     "latent_classifier",
     "residual_denoiser",
+    "unet_denoiser",
+    "CropToMatch",
     "variational_autoencoder",
     "VariationalModel",
 ]
