@@ -38,10 +38,56 @@ def test_default_builds_for_documented_shapes(input_shape):
     assert model.get_layer("classifier").output.shape == (None, 4)
 
 
-def test_classifier_sees_the_denoised_image(images):
+def test_classifier_sees_the_input_by_default(images):
     x = images((8, 8, 1))
     parts = small_parts((8, 8, 1), 3)
     model = denoise_classifier((8, 8, 1), 3, **parts)
+    out = model.predict(x, verbose=0)
+    np.testing.assert_allclose(
+        out["label"], parts["classifier"].predict(x, verbose=0), atol=1e-6
+    )
+
+
+@pytest.mark.parametrize(
+    "builder", [denoise_classifier, inception_denoise_classifier]
+)
+def test_classifier_input_option(builder, images):
+    x = images((8, 8, 1))
+    parts = small_parts((8, 8, 1), 3)
+    kwargs = {"autoencoder": parts["autoencoder"]}
+    if builder is denoise_classifier:
+        kwargs["classifier"] = parts["classifier"]
+    else:
+        kwargs["branches"] = [keras.layers.Conv2D(2, 3, name="expert")]
+    on_input = builder((8, 8, 1), 3, **kwargs)
+    on_denoised = builder(
+        (8, 8, 1), 3, classifier_input="denoised", name="other", **kwargs
+    )
+
+    def classifier(model):
+        if builder is denoise_classifier:
+            return parts["classifier"]
+        return model.get_layer("classifier")
+
+    denoised = parts["autoencoder"].predict(x, verbose=0)
+    np.testing.assert_allclose(
+        on_input.predict(x, verbose=0)["label"],
+        classifier(on_input).predict(x, verbose=0),
+        atol=1e-6,
+    )
+    np.testing.assert_allclose(
+        on_denoised.predict(x, verbose=0)["label"],
+        classifier(on_denoised).predict(denoised, verbose=0),
+        atol=1e-6,
+    )
+
+
+def test_classifier_sees_the_denoised_image(images):
+    x = images((8, 8, 1))
+    parts = small_parts((8, 8, 1), 3)
+    model = denoise_classifier(
+        (8, 8, 1), 3, classifier_input="denoised", **parts
+    )
     out = model.predict(x, verbose=0)
     denoised = parts["autoencoder"].predict(x, verbose=0)
     np.testing.assert_allclose(out["denoised"], denoised, atol=1e-6)
@@ -93,6 +139,7 @@ def test_save_load_round_trip(images, assert_round_trip):
         ({"num_classes": 0}, ValueError, "num_classes=0"),
         ({"autoencoder": "ae"}, TypeError, "autoencoder='ae'"),
         ({"classifier": 3}, TypeError, "classifier=3"),
+        ({"classifier_input": "x"}, ValueError, "classifier_input='x'"),
         ({"corruption": "x"}, TypeError, "corruption='x'"),
         (
             {"autoencoder": conv_autoencoder((6, 6, 1), filters=(2,))},
@@ -189,15 +236,12 @@ def test_inception_save_load_round_trip(images, assert_round_trip):
         ({"branches": "3x3"}, ValueError, "branches='3x3'"),
         ({"branches": [lambda x: x]}, TypeError, "plain functions"),
         (
-            {
-                "branches": [
-                    keras.layers.Conv2D(2, 3, name="same"),
-                    keras.layers.Conv2D(2, 5, name="same"),
-                ]
-            },
+            {"branches": [keras.layers.Conv2D(2, 3, name="twice")] * 2},
             ValueError,
-            "unique names",
+            "distinct layer",
         ),
+        ({"classifier_input": "noisy"}, ValueError, "classifier_input='noisy'"),
+        ({"classifier_input": 1}, TypeError, "classifier_input=1"),
         (
             {"branches": [keras.layers.Reshape((8, 8), name="rank3")]},
             ValueError,
@@ -247,6 +291,27 @@ def test_inception_validates_before_building_branches(kwargs, error):
     with pytest.raises(error):
         inception_denoise_classifier((8, 8, 1), 3, branches=[branch], **kwargs)
     assert not branch.built
+
+
+def test_inception_branches_from_one_builder(images, assert_round_trip):
+    # Three builds of one builder share its default name; the model renames
+    # the later ones instead of refusing them.
+    branches = [
+        cnn_classifier((8, 8, 1), 3, filters=(4,), hidden_units=None)
+        for _ in range(3)
+    ]
+    model = inception_denoise_classifier((8, 8, 1), 3, branches=branches)
+    classifier = model.get_layer("classifier")
+    names = [branch.name for branch in branches]
+    assert names == ["cnn_classifier", "cnn_classifier_1", "cnn_classifier_2"]
+    assert all(
+        classifier.get_layer(name) is b
+        for name, b in zip(names, branches, strict=True)
+    )
+    loaded = assert_round_trip(model, images((8, 8, 1)))
+    assert {
+        layer.name for layer in loaded.get_layer("classifier").layers
+    } >= set(names)
 
 
 def fit_on_digits(model, digits16, epochs):
