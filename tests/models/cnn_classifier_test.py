@@ -74,3 +74,25 @@ def test_validates_arguments(kwargs, error, match):
     kwargs = {"input_shape": (8, 8, 1), "num_classes": 3, **kwargs}
     with pytest.raises(error, match=match):
         cnn_classifier(**kwargs)
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("batch_size", [32, 128])
+def test_default_head_learns_with_a_plain_recipe(batch_size):
+    # benchmarks/plain_recipe.py, 16x16 digits, Adam at its default rate,
+    # 10 epochs: the flatten head measured 0.981 (batch 32) and 0.975
+    # (batch 128), the global-average head 0.877 and 0.666.
+    import keras
+
+    from keras_denoise.datasets import load_digits
+
+    (x, y), (x_test, y_test) = load_digits(size=16)
+    keras.utils.set_random_seed(0)
+    model = cnn_classifier((16, 16, 1), 10)
+    model.compile(
+        optimizer="adam",
+        loss="sparse_categorical_crossentropy",
+        metrics=["accuracy"],
+    )
+    model.fit(x, y, batch_size=batch_size, epochs=10, verbose=0)
+    assert model.evaluate(x_test, y_test, verbose=0)[1] >= 0.95
