@@ -134,3 +134,24 @@ def apply_corruption(corruption, images):
     else:
         result = corruption(images)
     return np.asarray(keras.ops.convert_to_numpy(result))
+
+
+def nested_layers(model):
+    """Every layer inside `model`, nested models included, with its path.
+
+    Yields `(path, layer)` pairs breadth first, so shallower layers come
+    before deeper ones; `path` joins the names from `model` down, e.g.
+    `"autoencoder/encoder"`. A layer shared by several models is yielded
+    once, at its shallowest place.
+    """
+    seen = {id(model)}
+    queue = [("", model)]
+    while queue:
+        prefix, parent = queue.pop(0)
+        for layer in getattr(parent, "layers", None) or ():
+            if id(layer) in seen:
+                continue
+            seen.add(id(layer))
+            path = f"{prefix}{layer.name}"
+            yield path, layer
+            queue.append((f"{path}/", layer))

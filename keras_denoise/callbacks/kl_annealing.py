@@ -5,6 +5,8 @@ import numbers
 
 import keras
 
+from keras_denoise._utils import nested_layers
+
 _SCHEDULES = ("linear", "sigmoid", "cyclical")
 
 
@@ -194,16 +196,7 @@ def _kl_weight_variable(layer):
 
 def _find_variational_loss_layers(model):
     """Every `VariationalLossLayer` of `model`, nested models included."""
-    found, seen = [], set()
-
-    def visit(layer):
-        if id(layer) in seen:
-            return
-        seen.add(id(layer))
-        if _is_variational_loss_layer(layer):
-            found.append(layer)
-        for sublayer in getattr(layer, "layers", None) or ():
-            visit(sublayer)
-
-    visit(model)
-    return found
+    layers = [layer for _, layer in nested_layers(model)]
+    if _is_variational_loss_layer(model):
+        layers.insert(0, model)
+    return [layer for layer in layers if _is_variational_loss_layer(layer)]

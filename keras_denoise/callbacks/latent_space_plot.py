@@ -1,11 +1,13 @@
 """The `LatentSpacePlot` callback: a 2-D scatter of the latent codes."""
 
 import os
+import warnings
 
 import keras
 import numpy as np
 
 from keras_denoise._utils import check_int
+from keras_denoise._utils import nested_layers
 from keras_denoise.callbacks._io import is_chief
 from keras_denoise.callbacks._io import validate_directory
 from keras_denoise.callbacks._io import validate_filename
@@ -36,7 +38,11 @@ class LatentSpacePlot(keras.callbacks.Callback):
         directory: folder of the PNG files. Created if needed.
         every_n_epochs: plot after every this many epochs. Defaults to `1`.
         encoder: the model or layer that maps `x` to latent codes. Defaults
-            to `None`: the model's sub-model named `"encoder"`.
+            to `None`: the model's sub-model named `"encoder"`, looked up
+            through nested models too (the one inside a dual-output
+            model's autoencoder, say). When several nested models are named
+            `"encoder"`, the shallowest comes first and a warning names the
+            one used.
         projection: `"auto"` (the codes themselves when they have two
             dimensions, PCA otherwise), `"first"` (first two dimensions) or
             `"pca"`. Defaults to `"auto"`.
@@ -203,11 +209,24 @@ class LatentSpacePlot(keras.callbacks.Callback):
     def _find_encoder(self):
         if self.encoder is not None:
             return self.encoder
-        try:
-            return self.model.get_layer("encoder")
-        except ValueError as error:
+        found = [
+            (path, layer)
+            for path, layer in nested_layers(self.model)
+            if layer.name == "encoder"
+        ]
+        if not found:
             raise ValueError(
                 "LatentSpacePlot needs an encoder: the model "
-                f"{self.model.name!r} has no layer named 'encoder'; pass "
-                "`encoder=`."
-            ) from error
+                f"{self.model.name!r} has no layer named 'encoder', nested "
+                "models included; pass `encoder=`."
+            )
+        if len(found) > 1:
+            paths = [path for path, _ in found]
+            warnings.warn(
+                f"LatentSpacePlot: the model {self.model.name!r} has "
+                f"{len(found)} layers named 'encoder' ({', '.join(paths)}); "
+                f"plotting the codes of {paths[0]!r}. Pass `encoder=` to "
+                "choose another.",
+                stacklevel=2,
+            )
+        return found[0][1]

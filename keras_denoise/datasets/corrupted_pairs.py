@@ -3,6 +3,8 @@
 import numpy as np
 
 from keras_denoise._pipeline import finish
+from keras_denoise._tf_graph import in_foreign_tf_graph
+from keras_denoise._tf_graph import run_in_tf_graph
 from keras_denoise._utils import check_int
 
 
@@ -30,7 +32,9 @@ def corrupted_pairs(
         corruption: a corruption layer of `keras_denoise.layers` (called
             with `training=True`), a `keras.Sequential` of them, or any
             callable mapping a float batch tensor to a batch tensor.
-            Needs the TensorFlow backend when it is a Keras layer.
+            Keras layers work on every backend: on JAX and PyTorch they
+            run eagerly on each batch inside the pipeline (through
+            `tf.py_function`).
         batch_size: number of images per batch. Defaults to `32`.
         shuffle: reshuffle the images every epoch. Defaults to `True`.
         seed: seed of the shuffle. Defaults to `None`.
@@ -43,8 +47,8 @@ def corrupted_pairs(
         A `tf.data.Dataset` yielding `(corrupted, clean)` float32 batches.
 
     Raises:
-        TypeError: if `images` is not a float array or `corruption` is not
-            callable.
+        TypeError: if `images` is not a float array (a `tf.data.Dataset`,
+            say) or `corruption` is not callable.
         ValueError: if `images` is not rank 4 or `batch_size` < 1.
 
     Example:
@@ -57,6 +61,16 @@ def corrupted_pairs(
     >>> tuple(noisy.shape)
     (4, 16, 16, 1)
     """
+    if hasattr(images, "element_spec"):
+        raise TypeError(
+            "`images` must be an array of images held in memory, not a "
+            "`tf.data.Dataset`. For a dataset, map the corruption over its "
+            "batches: `dataset.batch(32).map(lambda x: (corruption(x, "
+            "training=True), x))` (a keras_denoise corruption layer works "
+            "there on every backend), or stream files with "
+            "`keras_denoise.datasets.image_directory`. "
+            f"Received: images={images!r}"
+        )
     images = np.asarray(images)
     if not np.issubdtype(images.dtype, np.floating):
         raise TypeError(
@@ -89,7 +103,13 @@ def corrupted_pairs(
     )
 
     def corrupt(clean):
-        if is_layer:
+        if is_layer and in_foreign_tf_graph(clean):
+            # JAX or PyTorch backend: a chain (`keras.Sequential`) cannot
+            # take a TensorFlow tensor; run it eagerly on the batch.
+            noisy = run_in_tf_graph(
+                lambda x: corruption(x, training=True), clean
+            )
+        elif is_layer:
             noisy = corruption(clean, training=True)
         else:
             noisy = corruption(clean)

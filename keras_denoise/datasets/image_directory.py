@@ -8,6 +8,8 @@ hundred megabytes.
 import numbers
 import os
 
+import numpy as np
+
 from keras_denoise._pipeline import finish
 from keras_denoise._utils import check_int
 from keras_denoise.datasets.image_files import _listing
@@ -16,9 +18,10 @@ from keras_denoise.datasets.image_files import list_image_files
 from keras_denoise.datasets.image_files import read_image_info
 
 
-def _check_crop_size(crop_size):
+def _check_crop_size(crop_size, name="crop_size"):
     if crop_size is None:
         return None
+    received = crop_size
     if isinstance(crop_size, numbers.Integral) and not isinstance(
         crop_size, bool
     ):
@@ -33,10 +36,76 @@ def _check_crop_size(crop_size):
         or min(crop_size) < 1
     ):
         raise ValueError(
-            "`crop_size` must be None, a positive integer or a pair "
-            f"(height, width). Received: crop_size={crop_size!r}"
+            f"`{name}` must be None, a positive integer or a pair "
+            f"(height, width). Received: {name}={received!r}"
         )
     return (int(crop_size[0]), int(crop_size[1]))
+
+
+_SUBSETS = ("training", "validation", "both")
+
+
+def _check_split_arguments(validation_split, subset, seed):
+    if validation_split is None:
+        if subset is not None:
+            raise ValueError(
+                "`subset` needs a `validation_split`. "
+                f"Received: subset={subset!r}, validation_split=None"
+            )
+        return
+    if (
+        not isinstance(validation_split, numbers.Real)
+        or isinstance(validation_split, bool)
+        or not 0.0 < validation_split < 1.0
+    ):
+        raise ValueError(
+            "`validation_split` must be None or a number in (0, 1). "
+            f"Received: validation_split={validation_split!r}"
+        )
+    if subset not in _SUBSETS:
+        raise ValueError(
+            f"With a `validation_split`, `subset` must be one of {_SUBSETS}. "
+            f"Received: subset={subset!r}"
+        )
+    if seed is None:
+        raise ValueError(
+            "A `validation_split` needs a `seed`, so that the training and "
+            "validation subsets do not overlap. Received: seed=None"
+        )
+
+
+def _split_paths(paths, validation_split, seed):
+    """`(training, validation)` paths, split as Keras splits its files."""
+    paths = sorted(paths)
+    np.random.RandomState(seed).shuffle(paths)
+    count = int(validation_split * len(paths))
+    if count == 0 or count == len(paths):
+        raise ValueError(
+            f"`validation_split={validation_split}` of {len(paths)} files "
+            "leaves one subset empty."
+        )
+    return paths[:-count], paths[-count:]
+
+
+def _stems(paths, root):
+    return [_stem(p, root) for p in paths]
+
+
+def _resize(tf, image, image_size, crop_to_aspect_ratio):
+    if crop_to_aspect_ratio:
+        height = tf.cast(tf.shape(image)[0], tf.float32)
+        width = tf.cast(tf.shape(image)[1], tf.float32)
+        target = image_size[1] / image_size[0]
+        crop_height = tf.minimum(height, width / target)
+        crop_width = tf.minimum(width, height * target)
+        crop_height = tf.cast(tf.round(crop_height), tf.int32)
+        crop_width = tf.cast(tf.round(crop_width), tf.int32)
+        top = (tf.shape(image)[0] - crop_height) // 2
+        left = (tf.shape(image)[1] - crop_width) // 2
+        image = image[top : top + crop_height, left : left + crop_width]
+    image = tf.image.resize(image, image_size, method="bilinear")
+    image.set_shape([image_size[0], image_size[1], image.shape[-1]])
+    return image
 
 
 def _validate_channels(channels):
@@ -195,6 +264,10 @@ def image_directory(
     crops_per_image=1,
     recursive=False,
     names=None,
+    image_size=None,
+    crop_to_aspect_ratio=False,
+    validation_split=None,
+    subset=None,
 ):
     """Streams the images of a folder with `tf.data`, never all in memory.
 
@@ -228,10 +301,25 @@ def image_directory(
         names: file names without extension to keep (for example the
             training part of a split), or `None` for all. Defaults to
             `None`.
+        image_size: side, or `(height, width)`, every decoded image is
+            resized to (bilinear) before any crop, as in
+            `keras.utils.image_dataset_from_directory`; `None` keeps the
+            files' sizes. Defaults to `None`.
+        crop_to_aspect_ratio: with `image_size`, first take the largest
+            centred crop of the target aspect ratio, so the resize does
+            not distort. Defaults to `False`.
+        validation_split: fraction of the files, in (0, 1), set aside for
+            validation, or `None`. As in Keras, the sorted file list is
+            shuffled with `seed` (required) and the last
+            `int(validation_split * n)` files are the validation subset.
+            Defaults to `None`.
+        subset: with `validation_split`, `"training"`, `"validation"` or
+            `"both"` (a `(training, validation)` pair of datasets).
+            Defaults to `None`.
 
     Returns:
         A `tf.data.Dataset` of float32 batches `(batch, height, width,
-        channels)` in [0, 1].
+        channels)` in [0, 1]; with `subset="both"`, a pair of them.
 
     Raises:
         FileNotFoundError: if the folder does not exist.
@@ -257,6 +345,13 @@ def image_directory(
     (1, 20, 30, 1)
     """
     crop_size = _check_crop_size(crop_size)
+    image_size = _check_crop_size(image_size, name="image_size")
+    if not isinstance(crop_to_aspect_ratio, bool):
+        raise TypeError(
+            "`crop_to_aspect_ratio` must be a boolean. "
+            f"Received: crop_to_aspect_ratio={crop_to_aspect_ratio!r}"
+        )
+    _check_split_arguments(validation_split, subset, seed)
     if batch_size is None:
         batch_size = 32 if crop_size is not None else 1
     batch_size = check_int("batch_size", batch_size)
@@ -265,9 +360,42 @@ def image_directory(
     paths = list_image_files(directory, recursive=recursive)
     if names is not None:
         paths = _keep(paths, directory, names)
+    if image_size is not None and crop_size is not None:
+        if crop_size[0] > image_size[0] or crop_size[1] > image_size[1]:
+            raise ValueError(
+                "`crop_size` must fit in `image_size`. "
+                f"Received: crop_size={crop_size}, image_size={image_size}"
+            )
+    if validation_split is not None:
+        split = _split_paths(paths, validation_split, seed)
+        if subset == "both":
+            # Both subsets take the kind of the folder's first file.
+            channels = _check_channels(
+                channels, [read_image_info(sorted(paths)[0])]
+            )
+            common = dict(
+                crop_size=crop_size,
+                batch_size=batch_size,
+                channels=channels,
+                shuffle=shuffle,
+                seed=seed,
+                repeat=repeat,
+                crops_per_image=crops_per_image,
+                recursive=recursive,
+                image_size=image_size,
+                crop_to_aspect_ratio=crop_to_aspect_ratio,
+            )
+            return tuple(
+                image_directory(
+                    directory, names=_stems(part, directory), **common
+                )
+                for part in split
+            )
+        paths = split[0] if subset == "training" else split[1]
     infos = [read_image_info(p) for p in paths]
     channels = _check_channels(channels, infos)
-    _check_sizes(paths, infos, crop_size, batch_size)
+    if image_size is None:
+        _check_sizes(paths, infos, crop_size, batch_size)
     if shuffle is None:
         shuffle = crop_size is not None
 
@@ -275,6 +403,8 @@ def image_directory(
 
     def load(path, crop_seed):
         image = _decode(tf, path, channels)
+        if image_size is not None:
+            image = _resize(tf, image, image_size, crop_to_aspect_ratio)
         if crop_size is None:
             return image
         return _crops(tf, image, crop_size, crops_per_image, crop_seed)

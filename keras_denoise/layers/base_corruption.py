@@ -3,6 +3,8 @@
 import keras
 from keras import ops
 
+from keras_denoise._tf_graph import in_foreign_tf_graph
+from keras_denoise._tf_graph import run_in_tf_graph
 from keras_denoise.layers._validation import check_image_batch
 from keras_denoise.layers._validation import clip_to_range
 from keras_denoise.layers._validation import validate_data_format
@@ -81,6 +83,20 @@ class BaseCorruption(keras.layers.Layer):
         # No weights to create: the layer is usable (and traceable inside
         # tf.data functions) without a build step.
         self.built = True
+
+    def __call__(self, inputs, *args, **kwargs):
+        if in_foreign_tf_graph(inputs):
+            # A `tf.data` map on the JAX or PyTorch backend: see
+            # `keras_denoise._tf_graph`.
+            return self._call_in_tf_graph(inputs, *args, **kwargs)
+        return super().__call__(inputs, *args, **kwargs)
+
+    def _call_in_tf_graph(self, inputs, training=False):
+        check_image_batch(inputs)
+        if not training:
+            return inputs
+        dtype = keras.backend.standardize_dtype(self.compute_dtype)
+        return run_in_tf_graph(self.corrupt, inputs, dtype=dtype)
 
     def call(self, inputs, training=False):
         check_image_batch(inputs)

@@ -30,11 +30,17 @@ class RandomCorruption(BaseCorruption):
     normal noise): each sample's output has the same distribution as with
     independent draws, at a fraction of the cost.
 
+    A candidate may also be a chain: a `keras.Sequential` of corruption
+    layers (say `GaussianBlur` then `AdditiveGaussianNoise`), applied in
+    order to the samples that pick it. The layers of a chain draw their own
+    noise, never shared with each other or with the other candidates.
+
     Args:
         corruptions: non-empty list of corruption layers (instances of
             `keras_denoise.layers.BaseCorruption`, for example
-            `AdditiveGaussianNoise` or `GaussianBlur`). Their
-            `data_format` must match this layer's.
+            `AdditiveGaussianNoise` or `GaussianBlur`) or chains of them
+            (`keras.Sequential` models holding only corruption layers).
+            Their `data_format` must match this layer's.
         probabilities: relative probability of each corruption, non-negative
             with a positive sum; normalised to sum to
             `1 - clean_probability`. `None` means equal probabilities.
@@ -69,7 +75,7 @@ class RandomCorruption(BaseCorruption):
             in length, has a negative entry or sums to 0, or if
             `clean_probability` is outside [0, 1].
         TypeError: if `corruptions` holds something other than corruption
-            layers, or the input is not a float tensor.
+            layers or chains of them, or the input is not a float tensor.
 
     Example:
 
@@ -117,11 +123,12 @@ class RandomCorruption(BaseCorruption):
                 "`corruptions` must contain at least one corruption layer. "
                 f"Received: corruptions={corruptions!r}"
             )
-        for corruption in corruptions:
+        for corruption in _members(corruptions):
             if not isinstance(corruption, BaseCorruption):
                 raise TypeError(
                     "`corruptions` must hold keras_denoise corruption layers "
-                    "(subclasses of `BaseCorruption`). "
+                    "(subclasses of `BaseCorruption`) or `keras.Sequential` "
+                    "chains of them. "
                     f"Received: corruptions={corruptions!r}"
                 )
             if corruption.data_format != self.data_format:
@@ -216,8 +223,10 @@ class RandomCorruption(BaseCorruption):
                 ),
                 dtype,
             )
-            if fused_range is not False and self._fusable(
-                corruption, images, fused_range
+            if (
+                fused_range is not False
+                and isinstance(corruption, BaseCorruption)
+                and self._fusable(corruption, images, fused_range)
             ):
                 # The delta is zero on the samples not chosen: the sum of
                 # the deltas is each sample's own corruption's delta.
@@ -226,9 +235,7 @@ class RandomCorruption(BaseCorruption):
                     chosen if fused_weight is None else fused_weight + chosen
                 )
                 continue
-            corrupted = ops.cast(
-                corruption._corrupt_with_draws(images, draws), dtype
-            )
+            corrupted = ops.cast(_apply(corruption, images, draws), dtype)
             term = corrupted * chosen
             outputs = term if outputs is None else outputs + term
         if fused:
@@ -261,7 +268,8 @@ class RandomCorruption(BaseCorruption):
         ranges = [
             c.value_range
             for c in self.corruptions
-            if self._fusable(c, images, c.value_range)
+            if isinstance(c, BaseCorruption)
+            and self._fusable(c, images, c.value_range)
         ]
         if not ranges:
             return False
@@ -298,3 +306,28 @@ class RandomCorruption(BaseCorruption):
             for corruption in config["corruptions"]
         ]
         return cls(**config)
+
+
+def _members(corruptions):
+    """The corruption layers of `corruptions`, chains opened up."""
+    for corruption in corruptions:
+        if isinstance(corruption, keras.Sequential):
+            if not corruption.layers:
+                raise ValueError(
+                    "A chain in `corruptions` must hold at least one "
+                    f"corruption layer. Received: {corruption.name!r} with "
+                    "no layers"
+                )
+            yield from _members(corruption.layers)
+        else:
+            yield corruption
+
+
+def _apply(corruption, images, draws):
+    if isinstance(corruption, keras.Sequential):
+        # Each link draws its own noise: sharing a draw between two links
+        # would correlate their noises within one sample.
+        for link in corruption.layers:
+            images = _apply(link, images, None)
+        return images
+    return corruption._corrupt_with_draws(images, draws)

@@ -4,9 +4,11 @@ import math
 import numbers
 
 import keras
+import numpy as np
 from keras import ops
 
 _RECONSTRUCTIONS = ("binary_crossentropy", "mse", "mae")
+_REDUCTIONS = ("sum", "mean")
 
 
 def _validate_loss_weights(loss_weights):
@@ -43,6 +45,33 @@ def _validate_reconstruction(reconstruction):
             f"Received: reconstruction={reconstruction!r}"
         )
     return reconstruction
+
+
+def _validate_reduction(reduction):
+    if not isinstance(reduction, str):
+        raise TypeError(
+            f"`reduction` must be one of {_REDUCTIONS}. "
+            f"Received: reduction={reduction!r}"
+        )
+    if reduction not in _REDUCTIONS:
+        raise ValueError(
+            f"`reduction` must be one of {_REDUCTIONS}. "
+            f"Received: reduction={reduction!r}"
+        )
+    return reduction
+
+
+def _as_given(given, value):
+    """`value` (read from a float32 variable) as the number the user gave.
+
+    A float32 variable holds `0.01` as `0.009999999776482582`; while the
+    variable still holds the given number, the given number is returned,
+    otherwise the shortest decimal that the float32 value prints as.
+    """
+    value = np.float32(value)
+    if np.float32(given) == value:
+        return given
+    return float(str(value))
 
 
 def _compatible(shape_a, shape_b):
@@ -177,9 +206,14 @@ class VariationalLossLayer(keras.layers.Layer):
     unchanged, so the model trains with `model.compile(optimizer=...)` and
     no `loss` argument.
 
-    Both terms follow the usual VAE convention: summed over all the
-    non-batch axes (pixels and channels, latent dimensions) and averaged
-    over the batch.
+    With `reduction="sum"` (the default) both terms follow the usual VAE
+    convention: summed over all the non-batch axes (pixels and channels,
+    latent dimensions) and averaged over the batch. With `reduction="mean"`
+    they are averaged over those axes instead (the reconstruction over the
+    pixels and channels, the KL over the latent dimensions), as many course
+    notebooks' VAE layers do; the "sum" terms are then `P` (values per
+    image) and `d` (latent dimensions) times larger, so the same
+    `loss_weights` weigh the KL `P / d` times more under "mean".
 
     - reconstruction: `binary_crossentropy` (targets and reconstructions in
       [0, 1]; the reconstruction is clipped to `[eps, 1 - eps]` with
@@ -191,7 +225,9 @@ class VariationalLossLayer(keras.layers.Layer):
     `reconstruction_weight` and `kl_weight`. Assigning them changes the loss
     of a compiled model without recompiling, e.g. from a callback at the
     start of an epoch: `layer.kl_weight.assign(0.5)`. `get_config()` stores
-    their current values as `loss_weights`.
+    their current values as `loss_weights`: the numbers that were passed
+    (`(1.0, 0.01)` comes back as `(1.0, 0.01)`, not as the float32 value
+    `0.009999999776482582`) while the variables still hold them.
 
     The loss is computed in float32 whatever the dtype policy (e.g.
     `"mixed_float16"`).
@@ -224,6 +260,9 @@ class VariationalLossLayer(keras.layers.Layer):
             of the reconstruction and the KL term. Defaults to `(1.0, 1.0)`.
         reconstruction: `"binary_crossentropy"`, `"mse"` or `"mae"`.
             Defaults to `"binary_crossentropy"`.
+        reduction: `"sum"` or `"mean"`: how each term is reduced over the
+            non-batch axes (both are averaged over the batch). Defaults to
+            `"sum"`.
         **kwargs: base layer arguments such as `name` and `dtype`.
 
     Call arguments:
@@ -239,11 +278,11 @@ class VariationalLossLayer(keras.layers.Layer):
 
     Raises:
         TypeError: if `loss_weights` is not a pair of numbers, if
-            `reconstruction` is not a string, or if an input is not a
-            floating-point tensor.
+            `reconstruction` or `reduction` is not a string, or if an input
+            is not a floating-point tensor.
         ValueError: if a loss weight is negative or not finite, if
-            `reconstruction` is an unknown name, or if the inputs are not
-            four tensors of consistent shapes.
+            `reconstruction` or `reduction` is an unknown name, or if the
+            inputs are not four tensors of consistent shapes.
 
     Example:
 
@@ -264,11 +303,14 @@ class VariationalLossLayer(keras.layers.Layer):
         self,
         loss_weights=(1.0, 1.0),
         reconstruction="binary_crossentropy",
+        reduction="sum",
         **kwargs,
     ):
         super().__init__(**kwargs)
         k1, k2 = _validate_loss_weights(loss_weights)
+        self._given_loss_weights = (k1, k2)
         self.reconstruction = _validate_reconstruction(reconstruction)
+        self.reduction = _validate_reduction(reduction)
         self.reconstruction_weight = self._float32_state(
             "reconstruction_weight", k1
         )
@@ -320,10 +362,14 @@ class VariationalLossLayer(keras.layers.Layer):
 
     @property
     def loss_weights(self):
-        """The current `(k1, k2)` as Python floats."""
-        return (
-            float(ops.convert_to_numpy(self.reconstruction_weight)),
-            float(ops.convert_to_numpy(self.kl_weight)),
+        """The current `(k1, k2)` as Python floats (as given, see above)."""
+        return tuple(
+            _as_given(given, ops.convert_to_numpy(variable))
+            for given, variable in zip(
+                self._given_loss_weights,
+                (self.reconstruction_weight, self.kl_weight),
+                strict=True,
+            )
         )
 
     def build(self, input_shape):
@@ -339,21 +385,27 @@ class VariationalLossLayer(keras.layers.Layer):
             elementwise = ops.square(x - y)
         else:
             elementwise = ops.abs(x - y)
-        return ops.sum(elementwise, axis=tuple(range(1, len(x.shape))))
+        return self._reduce(elementwise)
+
+    def _reduce(self, values):
+        axes = tuple(range(1, len(values.shape)))
+        if self.reduction == "mean":
+            return ops.mean(values, axis=axes)
+        return ops.sum(values, axis=axes)
 
     def compute_loss_terms(self, x, z_mean, z_log_var, y):
         """Returns the unweighted `(reconstruction, kl)` batch means.
 
-        Both are float32 scalars: summed over the non-batch axes and
-        averaged over the batch.
+        Both are float32 scalars: summed (or averaged, with
+        `reduction="mean"`) over the non-batch axes and averaged over the
+        batch.
         """
         x, z_mean, z_log_var, y = (
             ops.cast(t, "float32") for t in (x, z_mean, z_log_var, y)
         )
         reconstruction = ops.mean(self._reconstruction_per_sample(x, y))
-        kl = -0.5 * ops.sum(
-            1.0 + z_log_var - ops.square(z_mean) - ops.exp(z_log_var),
-            axis=tuple(range(1, len(z_mean.shape))),
+        kl = -0.5 * self._reduce(
+            1.0 + z_log_var - ops.square(z_mean) - ops.exp(z_log_var)
         )
         return reconstruction, ops.mean(kl)
 
@@ -393,6 +445,7 @@ class VariationalLossLayer(keras.layers.Layer):
             {
                 "loss_weights": self.loss_weights,
                 "reconstruction": self.reconstruction,
+                "reduction": self.reduction,
             }
         )
         return config

@@ -7,6 +7,7 @@ import keras
 from keras_denoise.models import _validation as v
 
 _DOWNSAMPLING = ("strided", "pooling", "none")
+_UPSAMPLING = ("transposed", "upsampling")
 
 
 def conv_autoencoder(
@@ -14,6 +15,7 @@ def conv_autoencoder(
     filters=(32, 64),
     latent_dim=None,
     downsampling="strided",
+    upsampling=None,
     kernel_size=3,
     activation="relu",
     output_activation="sigmoid",
@@ -25,9 +27,15 @@ def conv_autoencoder(
     The encoder has one convolution stage per entry of `filters`; each
     stage halves the height and width with a stride-2 convolution
     (`downsampling="strided"`), a convolution followed by 2x2 max pooling
-    (`"pooling"`), or keeps the size (`"none"`). The decoder mirrors it with
-    stride-2 transposed convolutions (or 2x upsampling followed by a
-    convolution) and ends with a convolution to the input's channel count.
+    (`"pooling"`), or keeps the size (`"none"`). The decoder mirrors it,
+    doubling the size at each stage with a stride-2 transposed convolution
+    (`upsampling="transposed"`) or a 2x `UpSampling2D` followed by a
+    convolution (`"upsampling"`), and ends with a convolution to the
+    input's channel count. The two choices are independent: the Keras
+    denoising example, for one, pairs max pooling with transposed
+    convolutions. With an integer `latent_dim` the encoder ends in a dense
+    bottleneck (`Flatten` then `Dense(latent_dim)`), mirrored by a `Dense`
+    and a `Reshape` at the start of the decoder.
 
     Any height and width work: with `n` downsampling stages, an image whose
     size is not a multiple of `2**n` (28x28 with three stages, say) is
@@ -46,6 +54,11 @@ def conv_autoencoder(
             Defaults to `None`.
         downsampling: `"strided"`, `"pooling"` or `"none"`. Defaults to
             `"strided"`.
+        upsampling: `"transposed"`, `"upsampling"` or `None`, which
+            mirrors `downsampling` (`"transposed"` after `"strided"`,
+            `"upsampling"` after `"pooling"`). Must be `None` with
+            `downsampling="none"`, where nothing is upsampled. Defaults to
+            `None`.
         kernel_size: size of the square convolution kernels. Defaults to
             `3`.
         activation: activation of the hidden layers. Defaults to `"relu"`.
@@ -63,7 +76,8 @@ def conv_autoencoder(
     Raises:
         ValueError: for a bad shape, empty or non-positive `filters`, a
             non-positive `latent_dim` or `kernel_size`, an unknown
-            `downsampling` or activation.
+            `downsampling`, `upsampling` or activation, or an `upsampling`
+            with `downsampling="none"`.
         TypeError: if `corruption` is not a Keras layer.
 
     Example:
@@ -78,6 +92,18 @@ def conv_autoencoder(
     downsampling = v.validate_choice(
         "downsampling", downsampling, _DOWNSAMPLING
     )
+    if upsampling is not None:
+        upsampling = v.validate_choice("upsampling", upsampling, _UPSAMPLING)
+        if downsampling == "none":
+            raise ValueError(
+                '`upsampling` must be None with `downsampling="none"` (the '
+                "decoder keeps the size). "
+                f"Received: upsampling={upsampling!r}"
+            )
+    elif downsampling == "strided":
+        upsampling = "transposed"
+    elif downsampling == "pooling":
+        upsampling = "upsampling"
     latent_dim = v.validate_positive_int(
         "latent_dim", latent_dim, allow_none=True
     )
@@ -123,7 +149,7 @@ def conv_autoencoder(
         )(x)
         x = keras.layers.Reshape(feature_shape, name="reshape")(x)
     for i, f in enumerate(reversed(filters)):
-        if downsampling == "strided":
+        if upsampling == "transposed":
             x = keras.layers.Conv2DTranspose(
                 f,
                 kernel_size,
@@ -133,7 +159,7 @@ def conv_autoencoder(
                 name=f"decoder_conv_{i}",
             )(x)
         else:
-            if downsampling == "pooling":
+            if upsampling == "upsampling":
                 x = keras.layers.UpSampling2D(2, name=f"decoder_up_{i}")(x)
             x = conv(f, name=f"decoder_conv_{i}")(x)
     x = keras.layers.Conv2D(

@@ -21,10 +21,13 @@ def latent_classifier(
     variational autoencoder's `[z_mean, z_log_var, z]`, the first one
     (`z_mean`, the deterministic code) is used.
 
-    The encoder is shared, not copied: with `freeze_encoder=True` its
-    `trainable` attribute is set to `False`, which also freezes it in the
-    autoencoder it came from (set it back to `True` to fine-tune). A frozen
-    encoder also runs its batch normalization layers in inference mode.
+    With `freeze_encoder=True` the classifier holds a frozen copy of the
+    encoder (same name, same weights at the time of the call, its
+    batch normalization layers in inference mode), so the `encoder` passed
+    in, and the autoencoder it belongs to, keep training as before: build
+    the classifier after training the autoencoder. With
+    `freeze_encoder=False` the encoder is shared, not copied, and training
+    the classifier fine-tunes it in the autoencoder too.
 
     Args:
         encoder: a `keras.Model` with one input, e.g.
@@ -32,7 +35,9 @@ def latent_classifier(
         num_classes: number of classes, at least 2.
         hidden_units: widths of the hidden layers; may be empty for a linear
             (softmax regression) probe. Defaults to `(64,)`.
-        freeze_encoder: whether to freeze the encoder. Defaults to `True`.
+        freeze_encoder: whether the classifier's encoder is a frozen copy
+            (`True`) or the given encoder itself, trained with the
+            classifier (`False`). Defaults to `True`.
         dropout: dropout rate after each hidden layer, in [0, 1). Defaults
             to `0.0`.
         name: name of the model. Defaults to `"latent_classifier"`.
@@ -75,7 +80,9 @@ def latent_classifier(
     v.validate_name(name)
 
     if freeze_encoder:
-        encoder.trainable = False
+        # Freezing in place would also freeze the caller's autoencoder (and
+        # be saved with it): a copy carries the frozen flag instead.
+        encoder = _frozen_copy(encoder)
     inputs = keras.Input(v.model_input_shape(encoder), name="input")
     code = encoder(inputs)
     if isinstance(code, dict):
@@ -93,3 +100,10 @@ def latent_classifier(
         x
     )
     return keras.Model(inputs, outputs, name=name)
+
+
+def _frozen_copy(encoder):
+    copy = keras.models.clone_model(encoder)
+    copy.set_weights(encoder.get_weights())
+    copy.trainable = False
+    return copy

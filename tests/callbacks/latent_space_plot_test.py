@@ -174,3 +174,35 @@ class TestPlot:
             "latent_space_epoch_0001.png",
             "latent_space_epoch_0002.png",
         ]
+
+
+class TestNestedEncoder:
+    def test_finds_the_encoder_of_a_dual_output_model(self, tmp_path):
+        from keras_denoise.models import denoise_classifier
+
+        rng = np.random.default_rng(0)
+        x = rng.uniform(size=(6, 8, 8, 1)).astype("float32")
+        model = denoise_classifier((8, 8, 1), 3)
+        encoder = model.get_layer("autoencoder").get_layer("encoder")
+        plot = LatentSpacePlot(x, np.arange(6) % 3, tmp_path)
+        plot.set_model(model)
+        plot.on_train_begin()
+        codes = keras.ops.convert_to_numpy(encoder(x))
+        np.testing.assert_allclose(
+            plot.encode(), codes.reshape(6, -1), rtol=1e-6
+        )
+
+    def test_names_the_one_it_picks_among_several(self, tmp_path):
+        x, labels = _data()
+        first, first_encoder = _model_with_encoder()
+        first.name = "first"
+        second, _ = _model_with_encoder()
+        second.name = "second"
+        inputs = keras.Input((6,))
+        model = keras.Model(inputs, [first(inputs), second(inputs)])
+        plot = LatentSpacePlot(x, labels, tmp_path)
+        plot.set_model(model)
+        with pytest.warns(UserWarning, match="'first/encoder'") as record:
+            plot.on_train_begin()
+        assert "second/encoder" in str(record[0].message)
+        assert plot._encoder is first_encoder

@@ -86,3 +86,11 @@ def test_invalid_arguments(images, corruption, batch_size, error, match):
         corruption = layers.AdditiveGaussianNoise(0.1)
     with pytest.raises(error, match=match):
         datasets.corrupted_pairs(images, corruption, batch_size)
+
+
+def test_a_dataset_of_images_gets_a_clear_error():
+    import tensorflow as tf
+
+    dataset = tf.data.Dataset.from_tensor_slices(np.zeros((4, 8, 8, 1)))
+    with pytest.raises(TypeError, match=r"not a `tf.data.Dataset`.*\.map\("):
+        datasets.corrupted_pairs(dataset, layers.AdditiveGaussianNoise(0.1))

@@ -321,3 +321,67 @@ class TestPairedImageDirectory:
             datasets.paired_image_directory(
                 str(tmp_path / "noisy"), str(tmp_path / "clean")
             )
+
+
+def test_image_size_resizes_mixed_sizes(tmp_path, rng):
+    for i, (h, w) in enumerate([(20, 40), (30, 30), (12, 18)]):
+        _write(tmp_path, f"{i}.png", _smooth(rng, h, w, 1))
+    ds = datasets.image_directory(
+        tmp_path, image_size=(10, 10), batch_size=3, channels=1
+    )
+    (batch,) = list(ds)
+    assert tuple(batch.shape) == (3, 10, 10, 1)
+
+
+def test_crop_to_aspect_ratio_keeps_the_centre(tmp_path):
+    # A 20x40 image, left and right quarters black, centre white: the
+    # centred square crop is all white; a plain resize keeps the black.
+    image = np.zeros((20, 40, 1))
+    image[:, 10:30] = 1.0
+    _write(tmp_path, "a.png", image)
+    cropped = next(
+        iter(
+            datasets.image_directory(
+                tmp_path, image_size=10, crop_to_aspect_ratio=True
+            )
+        )
+    ).numpy()
+    squashed = next(
+        iter(datasets.image_directory(tmp_path, image_size=10))
+    ).numpy()
+    np.testing.assert_allclose(cropped, 1.0, atol=1e-6)
+    assert squashed[0, :, 0].max() < 0.1
+
+
+def test_validation_split_subsets(tmp_path, rng):
+    for i in range(10):
+        _write(tmp_path, f"{i}.png", _smooth(rng, 8, 8, 1) * 0 + i / 10)
+    kwargs = dict(validation_split=0.3, seed=1, channels=1)
+
+    def values(ds):
+        return sorted(round(float(b[0, 0, 0, 0]) * 10) for b in ds)
+
+    train = datasets.image_directory(tmp_path, subset="training", **kwargs)
+    valid = datasets.image_directory(tmp_path, subset="validation", **kwargs)
+    both = datasets.image_directory(tmp_path, subset="both", **kwargs)
+    assert len(values(train)) == 7 and len(values(valid)) == 3
+    assert sorted(values(train) + values(valid)) == list(range(10))
+    assert values(both[0]) == values(train)
+    assert values(both[1]) == values(valid)
+
+
+@pytest.mark.parametrize(
+    "kwargs, match",
+    [
+        ({"validation_split": 0.2, "subset": "training"}, "seed=None"),
+        ({"validation_split": 0.2, "seed": 1}, "subset=None"),
+        ({"validation_split": 1.5, "subset": "both", "seed": 1}, "=1.5"),
+        ({"subset": "training"}, "needs a `validation_split`"),
+        ({"image_size": 0}, "image_size=0"),
+        ({"image_size": 8, "crop_size": 9}, "must fit in `image_size`"),
+    ],
+)
+def test_split_and_size_arguments(tmp_path, rng, kwargs, match):
+    _write(tmp_path, "a.png", _smooth(rng, 8, 8, 1))
+    with pytest.raises(ValueError, match=match):
+        datasets.image_directory(tmp_path, **kwargs)

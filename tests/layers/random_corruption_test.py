@@ -240,3 +240,73 @@ class TestOneSumForAdditiveCorruptions:
         # Clean samples are returned as they are, unclipped.
         assert 5 < np.sum(~changed) < 30
         assert np.all((outputs[changed] >= 0.0) & (outputs[changed] <= 1.0))
+
+
+def blur_then_noise(seed=3):
+    return keras.Sequential(
+        [GaussianBlur(1.0), AdditiveGaussianNoise(0.1, seed=seed)],
+        name="blur_then_noise",
+    )
+
+
+class TestChains:
+    def test_a_chain_applies_its_layers_in_order(self):
+        x = images(seed=5, shape=(6, 8, 8, 1))
+        layer = RandomCorruption([blur_then_noise()])
+        expected = blur_then_noise()(x, training=True)
+        np.testing.assert_allclose(
+            to_numpy(layer(x, training=True)), to_numpy(expected), atol=1e-6
+        )
+
+    def test_chain_beside_single_corruptions(self):
+        # All-salt, all-pepper, or blurred then salted: a blur of a
+        # constant image changes nothing, the salt then sets every pixel.
+        x = np.full((3000, 4, 4, 1), 0.5, dtype="float32")
+        chain = keras.Sequential(
+            [GaussianBlur(1.0), SaltAndPepperNoise(1.0, salt_ratio=1.0)]
+        )
+        layer = RandomCorruption(
+            [SaltAndPepperNoise(1.0, salt_ratio=0.0, seed=2), chain],
+            clean_probability=0.5,
+            seed=4,
+        )
+        values = to_numpy(layer(x, training=True))[:, 0, 0, 0]
+        assert set(np.unique(values)) == {0.0, 0.5, 1.0}
+        # Each of the two candidates takes a quarter of the samples.
+        for value, share in ((0.0, 0.25), (1.0, 0.25), (0.5, 0.5)):
+            se = np.sqrt(share * (1 - share) / len(values))
+            assert abs(np.mean(values == value) - share) < 4 * se
+
+    def test_config_and_keras_round_trip(self, tmp_path):
+        layer = RandomCorruption(
+            [blur_then_noise(), SpeckleNoise(0.2, seed=4)], seed=9
+        )
+        restored = assert_config_round_trip(layer)
+        chain = restored.corruptions[0]
+        assert isinstance(chain, keras.Sequential)
+        assert [type(c) for c in chain.layers] == [
+            GaussianBlur,
+            AdditiveGaussianNoise,
+        ]
+        assert chain.layers[1].seed == 3
+        inputs = keras.Input((8, 8, 1))
+        model = keras.Model(inputs, layer(inputs))
+        model.save(tmp_path / "model.keras")
+        loaded = keras.saving.load_model(tmp_path / "model.keras")
+        x = images(seed=6, shape=(4, 8, 8, 1))
+        np.testing.assert_array_equal(
+            to_numpy(loaded(x, training=True)),
+            to_numpy(model(x, training=True)),
+        )
+
+    @pytest.mark.parametrize(
+        "chain, error",
+        [
+            (keras.Sequential([keras.layers.Dense(2)]), TypeError),
+            (keras.Sequential([], name="empty"), ValueError),
+        ],
+        ids=["foreign_layer", "empty"],
+    )
+    def test_rejects_bad_chains(self, chain, error):
+        with pytest.raises(error, match="corruption"):
+            RandomCorruption([chain])

@@ -99,6 +99,27 @@ class TestBuilding:
         with pytest.raises(ValueError, match=r"Received: loss_weights=\("):
             VariationalLossLayer(loss_weights)
 
+    def test_config_returns_the_weights_as_given(self):
+        layer = VariationalLossLayer((1.0, 0.01), reduction="mean")
+        config = layer.get_config()
+        assert config["loss_weights"] == (1.0, 0.01)
+        assert config["reduction"] == "mean"
+        assert VariationalLossLayer.from_config(config).loss_weights == (
+            1.0,
+            0.01,
+        )
+        # A value assigned later comes back as the shortest decimal of its
+        # float32 value.
+        layer.kl_weight.assign(0.3)
+        assert layer.get_config()["loss_weights"] == (1.0, 0.3)
+
+    @pytest.mark.parametrize(
+        "reduction, error", [("avg", ValueError), (None, TypeError)]
+    )
+    def test_rejects_bad_reduction(self, reduction, error):
+        with pytest.raises(error, match=f"reduction={reduction!r}"):
+            VariationalLossLayer(reduction=reduction)
+
     def test_rejects_unknown_reconstruction(self):
         with pytest.raises(ValueError, match="reconstruction='huber'"):
             VariationalLossLayer(reconstruction="huber")
@@ -185,6 +206,43 @@ class TestForward:
             [rec, kl],
             rtol=1e-5,
         )
+
+    def test_mean_reduction_averages_over_pixels_and_latent_dims(self, rng):
+        inputs = random_inputs(rng)
+        rec_sum, kl_sum = numpy_terms(*inputs, "mse")
+        layer = VariationalLossLayer(reconstruction="mse", reduction="mean")
+        terms = layer.compute_loss_terms(*inputs)
+        np.testing.assert_allclose(
+            [float(keras.ops.convert_to_numpy(t)) for t in terms],
+            [rec_sum / 16, kl_sum / 3],
+            rtol=1e-5,
+        )
+
+    def test_course_layer_mapping(self, rng):
+        # The course notebooks' VAE layer: binary cross-entropy averaged
+        # over all pixels, KL averaged over the latent dimensions without
+        # its 1/2, weighted by its own `loss_weights=(a, b)`. The migration
+        # guide maps it to `(a, 2 * b)` with `reduction="mean"`, or to
+        # `(a / P, 2 * b / d)` with the default "sum" (P values per image,
+        # d latent dimensions).
+        x, z_mean, z_log_var, y = inputs = random_inputs(rng)
+        a, b = 1.0, 0.01
+        eps = keras.config.epsilon()
+        yc = np.clip(y.astype("float64"), eps, 1 - eps)
+        bce = -(x * np.log(yc) + (1 - x) * np.log(1 - yc))
+        kl = -(1 + z_log_var - z_mean**2 - np.exp(z_log_var))
+        course = a * bce.mean() + b * kl.mean()
+        for weights, reduction in (
+            ((a, 2 * b), "mean"),
+            ((a / 16, 2 * b / 3), "sum"),
+        ):
+            layer = VariationalLossLayer(weights, reduction=reduction)
+            layer(list(inputs))
+            np.testing.assert_allclose(
+                float(keras.ops.convert_to_numpy(layer.losses[0])),
+                course,
+                rtol=1e-5,
+            )
 
     def test_kl_is_zero_for_the_prior(self, rng):
         x, _, _, y = random_inputs(rng)

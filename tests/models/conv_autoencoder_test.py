@@ -85,8 +85,53 @@ def test_save_load_round_trip(downsampling, images, assert_round_trip):
 
 
 @pytest.mark.parametrize(
+    "downsampling, upsampling, down_layer, up_layer",
+    [
+        ("pooling", "transposed", "MaxPooling2D", "Conv2DTranspose"),
+        ("strided", "upsampling", "Conv2D", "UpSampling2D"),
+        ("strided", None, "Conv2D", "Conv2DTranspose"),
+        ("pooling", None, "MaxPooling2D", "UpSampling2D"),
+    ],
+)
+def test_upsampling_is_independent_of_downsampling(
+    downsampling, upsampling, down_layer, up_layer, images, assert_round_trip
+):
+    model = conv_autoencoder(
+        (10, 10, 1),
+        filters=(4, 8),
+        downsampling=downsampling,
+        upsampling=upsampling,
+    )
+    encoder_types = {
+        type(layer).__name__ for layer in model.get_layer("encoder").layers
+    }
+    decoder_types = [
+        type(layer).__name__ for layer in model.get_layer("decoder").layers
+    ]
+    assert down_layer in encoder_types
+    assert decoder_types.count(up_layer) == 2
+    assert model.output.shape == (None, 10, 10, 1)
+    other = {"Conv2DTranspose", "UpSampling2D"} - {up_layer}
+    assert not other & set(decoder_types)
+    if upsampling is not None:
+        assert_round_trip(model, images((10, 10, 1)))
+
+
+def test_dense_bottleneck():
+    model = conv_autoencoder((8, 8, 1), filters=(4, 8), latent_dim=5)
+    assert model.get_layer("encoder").output.shape == (None, 5)
+    assert model.get_layer("encoder").get_layer("code").units == 5
+
+
+@pytest.mark.parametrize(
     "kwargs, error, match",
     [
+        ({"upsampling": "bilinear"}, ValueError, "upsampling='bilinear'"),
+        (
+            {"upsampling": "transposed", "downsampling": "none"},
+            ValueError,
+            "upsampling='transposed'",
+        ),
         ({"input_shape": (8, 8)}, ValueError, r"input_shape=\(8, 8\)"),
         ({"input_shape": [8, -8, 1]}, ValueError, r"input_shape=\[8, -8, 1\]"),
         ({"input_shape": (None, 8, 1)}, ValueError, "defined height"),

@@ -15,8 +15,27 @@ def test_on_dense_code(channels):
     model = latent_classifier(encoder, 3, hidden_units=(8, 6))
     assert model.input.shape == (None, 8, 8, channels)
     assert model.output.shape == (None, 3)
+    # A frozen copy: the caller's encoder stays trainable.
+    copy = model.get_layer("encoder")
+    assert copy is not encoder and not copy.trainable
+    assert encoder.trainable
+    for a, b in zip(copy.weights, encoder.weights, strict=True):
+        np.testing.assert_array_equal(a.numpy(), b.numpy())
+
+
+def test_leaves_the_callers_autoencoder_trainable(tmp_path, images):
+    autoencoder = dense_autoencoder((8, 8, 1), (16,), latent_dim=4)
+    latent_classifier(autoencoder.get_layer("encoder"), 3)
+    autoencoder.save(tmp_path / "autoencoder.keras")
+    loaded = keras.saving.load_model(tmp_path / "autoencoder.keras")
+    assert loaded.get_layer("encoder").trainable
+    assert len(loaded.trainable_weights) == len(autoencoder.weights)
+
+
+def test_unfrozen_encoder_is_shared():
+    encoder = dense_autoencoder((8, 8, 1), (16,), 4).get_layer("encoder")
+    model = latent_classifier(encoder, 3, freeze_encoder=False)
     assert model.get_layer("encoder") is encoder
-    assert not encoder.trainable
 
 
 def test_on_spatial_code_is_flattened():
@@ -55,9 +74,17 @@ def test_trains_one_step(freeze, images, assert_trains):
     assert_trains(model, x, y, loss="sparse_categorical_crossentropy")
     unchanged = all(
         np.array_equal(a, w.numpy())
-        for a, w in zip(frozen, encoder.weights, strict=True)
+        for a, w in zip(frozen, model.get_layer("encoder").weights, strict=True)
     )
     assert unchanged == freeze
+    # The caller's encoder moves only when it is shared (not frozen).
+    assert (
+        all(
+            np.array_equal(a, w.numpy())
+            for a, w in zip(frozen, encoder.weights, strict=True)
+        )
+        == freeze
+    )
 
 
 def test_save_load_round_trip(images, assert_round_trip):
