@@ -1,6 +1,6 @@
 """One worker of a two-process `fit`, or the one-process reference.
 
-Usage: `python multi_worker_script.py OUT_DIR [CLUSTER TASK_INDEX]`.
+Usage: `python multi_worker_script.py OUT_DIR [CLUSTER TASK_INDEX [plain]]`.
 
 With `CLUSTER` ("HOST:PORT,HOST:PORT") the process joins a multi-worker job
 through `keras_denoise.distribute.setup_worker` (TensorFlow's
@@ -12,9 +12,12 @@ autoencoder, a VAE with `KLAnnealing`, `ImageGrid` and `LatentSpacePlot`
 (writing under OUT_DIR/written) and a dual-output model with an
 `ImageGrid`. It writes `OUT_DIR/result.json` and `OUT_DIR/weights.npz`.
 
-On TensorFlow a worker then checks whether `fit` under TensorFlow's own
-`MultiWorkerMirroredStrategy` still fails (keras-team/keras#20585) and
-records the error's type, the two ends of its message and its traceback.
+With `plain` (TensorFlow), the worker only checks whether `fit` under
+TensorFlow's own `MultiWorkerMirroredStrategy` still fails
+(keras-team/keras#20585) and writes the error's type, the two ends of its
+message and its traceback to `OUT_DIR/plain_fit.json`. It runs in
+processes of its own: two strategies in one process would reuse each
+other's collective keys.
 """
 
 import os
@@ -79,6 +82,7 @@ def _fit(distribution, build, compile_kwargs, x, y=None, extra=()):
         history = model.fit(
             _dataset(distribution, x, y),
             epochs=EPOCHS,
+            shuffle=False,
             verbose=0,
             callbacks=list(extra),
         ).history
@@ -140,10 +144,17 @@ def _short_path(path):
     return path
 
 
-def main(out_dir, cluster=None, task_index=None):
+def main(out_dir, cluster=None, task_index=None, mode=None):
     os.makedirs(out_dir, exist_ok=True)
     if BACKEND == "tensorflow":
         _common.configure(logical_cpus=1)
+    if mode == "plain":
+        x, _ = _common.data()
+        _common.write_json(
+            os.path.join(out_dir, "plain_fit.json"),
+            _plain_strategy_fit(cluster, int(task_index), x),
+        )
+        return
     distribution = None
     if cluster:
         distribution = distribute.setup_worker(
@@ -209,9 +220,6 @@ def main(out_dir, cluster=None, task_index=None):
             weights[f"initial_{name}_{i}"] = value
     np.savez(os.path.join(out_dir, "weights.npz"), **weights)
     _common.write_json(os.path.join(out_dir, "result.json"), result)
-    if cluster and BACKEND == "tensorflow":
-        result["plain_fit"] = _plain_strategy_fit(cluster, int(task_index), x)
-        _common.write_json(os.path.join(out_dir, "result.json"), result)
 
 
 if __name__ == "__main__":
