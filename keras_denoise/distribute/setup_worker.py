@@ -40,7 +40,7 @@ def _addresses(cluster):
     return entries
 
 
-def setup_worker(cluster, task_index, timeout=None):
+def setup_worker(cluster=None, task_index=None, timeout=None):
     """Joins this process to a multi-worker job; returns its distribution.
 
     Every worker runs the same script with the same `cluster` and its own
@@ -68,8 +68,12 @@ def setup_worker(cluster, task_index, timeout=None):
 
     Args:
         cluster: the addresses of all workers, `["HOST:PORT", ...]` or one
-            comma-separated string, the same list and order on every worker.
-        task_index: this worker's position in `cluster` (0 is the chief).
+            comma-separated string, the same list and order on every worker;
+            `None` for the cluster of `TF_CONFIG` on TensorFlow (this process
+            alone without it) and this process alone on JAX. Defaults to
+            `None`.
+        task_index: this worker's position in `cluster` (0 is the chief);
+            `None` only with `cluster=None`. Defaults to `None`.
         timeout: seconds a worker waits for the others (joining the job on
             JAX, each collective operation on TensorFlow) before it fails,
             or `None` for the backend's default. Defaults to `None`.
@@ -99,15 +103,25 @@ def setup_worker(cluster, task_index, timeout=None):
         model.fit(dataset, epochs=10)  # dataset batched globally
     ```
     """
-    addresses = _addresses(cluster)
-    if isinstance(task_index, bool) or not isinstance(
+    if cluster is None:
+        if task_index is not None:
+            raise ValueError(
+                "`task_index` needs a `cluster`. "
+                f"Received: cluster=None, task_index={task_index!r}"
+            )
+        addresses, task_index = None, 0
+    else:
+        addresses = _addresses(cluster)
+    if addresses is None:
+        pass
+    elif isinstance(task_index, bool) or not isinstance(
         task_index, numbers.Integral
     ):
         raise TypeError(
             "`task_index` must be an integer. "
             f"Received: task_index={task_index!r}"
         )
-    if not 0 <= task_index < len(addresses):
+    elif not 0 <= task_index < len(addresses):
         raise ValueError(
             f"`task_index` must be in [0, {len(addresses) - 1}] for a "
             f"cluster of {len(addresses)}. Received: task_index={task_index}"
@@ -139,12 +153,14 @@ def _tensorflow_worker(addresses, task_index, timeout):
         NestedReduceMultiWorkerMirroredStrategy,
     )
 
-    resolver = tf.distribute.cluster_resolver.SimpleClusterResolver(
-        tf.train.ClusterSpec({"worker": addresses}),
-        task_type="worker",
-        task_id=task_index,
-        rpc_layer="grpc",
-    )
+    resolver = None
+    if addresses is not None:
+        resolver = tf.distribute.cluster_resolver.SimpleClusterResolver(
+            tf.train.ClusterSpec({"worker": addresses}),
+            task_type="worker",
+            task_id=task_index,
+            rpc_layer="grpc",
+        )
     options = tf.distribute.experimental.CommunicationOptions(
         timeout_seconds=timeout
     )
@@ -154,6 +170,10 @@ def _tensorflow_worker(addresses, task_index, timeout):
 
 
 def _jax_worker(addresses, task_index, timeout):
+    if addresses is None:
+        return keras.distribution.DataParallel(
+            devices=keras.distribution.list_devices()
+        )
     import jax
     import numpy as np
     from jax.experimental import multihost_utils
