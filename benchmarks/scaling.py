@@ -12,6 +12,14 @@ GPU needs a CUDA build of TensorFlow (`pip install "tensorflow[and-cuda]"`
 on Linux; the plain `tensorflow` wheel that `pip install -e ".[test]"`
 brings runs on the CPU only).
 
+The multi-worker section times `fit` of the same model with the same
+global batch in two worker processes on 127.0.0.1
+(`keras_denoise.distribute.setup_worker`, `MultiWorkerMirroredStrategy`)
+against one process alone, and reports the throughput ratio (global
+samples per second, 2 workers / 1 worker). On one machine the workers
+share its cores, so the ratio records the cost of the cross-process
+collectives; on two machines each worker would bring its own.
+
     python benchmarks/scaling.py [--quick] [--output PATH]
 """
 
@@ -107,6 +115,89 @@ def worker(kind, quick, repeats):
     )
 
 
+def multi_worker(cluster, task_index, quick):
+    """One process of the multi-worker section; prints its step time."""
+    import keras
+    import numpy as np
+    import tensorflow as tf
+    from training_cost import StepTimer
+
+    import keras_denoise
+
+    strategy = None
+    if cluster:
+        strategy = keras_denoise.distribute.setup_worker(
+            cluster, int(task_index), timeout=300
+        )
+    shape, batch = (28, 28, 1), 128
+    steps = 4 if quick else 30
+    images = np.random.default_rng(0).random((batch * 4, *shape), "float32")
+    options = tf.data.Options()
+    options.experimental_distribute.auto_shard_policy = (
+        tf.data.experimental.AutoShardPolicy.DATA
+    )
+    dataset = (
+        tf.data.Dataset.from_tensor_slices((images, images))
+        .batch(batch, drop_remainder=True)
+        .repeat()
+        .with_options(options)
+    )
+    scope = (
+        strategy.scope() if strategy else tf.distribute.get_strategy().scope()
+    )
+    with scope:
+        keras.utils.set_random_seed(0)
+        model = keras_denoise.models.conv_autoencoder(shape)
+        model.compile("adam", "mse")
+        timer = StepTimer()
+        model.fit(
+            dataset,
+            epochs=2,
+            steps_per_epoch=steps,
+            verbose=0,
+            callbacks=[timer],
+        )
+    print(json.dumps({"step": timer.step_time(), "global_batch": batch}))
+
+
+def run_multi_worker(quick):
+    """Step times of 1 process, then of 2 worker processes on 127.0.0.1."""
+    import socket
+
+    sockets = [socket.socket() for _ in range(2)]
+    for sock in sockets:
+        sock.bind(("127.0.0.1", 0))
+    cluster = ",".join(f"127.0.0.1:{s.getsockname()[1]}" for s in sockets)
+    for sock in sockets:
+        sock.close()
+    base = [sys.executable, os.path.abspath(__file__), "--worker", "mw"]
+    base += ["--quick"] if quick else []
+    env = dict(os.environ)
+    env.pop("TF_CONFIG", None)
+
+    def launch(extra):
+        return subprocess.Popen(
+            base + extra, stdout=subprocess.PIPE, text=True, env=env
+        )
+
+    def collect(processes):
+        try:
+            outputs = [p.communicate(timeout=900)[0] for p in processes]
+        finally:
+            for p in processes:
+                if p.poll() is None:
+                    p.kill()
+        if any(p.returncode for p in processes):
+            raise RuntimeError("multi-worker benchmark process failed")
+        return [json.loads(o.strip().splitlines()[-1]) for o in outputs]
+
+    (single,) = collect([launch([])])
+    workers = collect(
+        [launch(["--cluster", cluster, "--task-index", str(i)]) for i in (0, 1)]
+    )
+    return single, workers
+
+
 def run_worker(kind, quick, repeats):
     command = [
         sys.executable,
@@ -130,14 +221,19 @@ def main():
 
     def extra(parser):
         parser.add_argument(
-            "--worker", choices=["cpu", "gpu"], help=argparse_hidden
+            "--worker", choices=["cpu", "gpu", "mw"], help=argparse_hidden
         )
+        parser.add_argument("--cluster", help=argparse_hidden)
+        parser.add_argument("--task-index", help=argparse_hidden)
 
     argparse_hidden = "internal: run one section in this process"
     args = _common.parse_args(
         __doc__.splitlines()[0], "benchmarks/results/scaling.json", extra
     )
     repeats = args.repeats or (1 if args.quick else 7)
+    if args.worker == "mw":
+        multi_worker(args.cluster, args.task_index, args.quick)
+        return
     if args.worker:
         worker(args.worker, args.quick, repeats)
         return
@@ -181,6 +277,26 @@ def main():
             ],
             rows,
         )
+    single, workers = run_multi_worker(args.quick)
+    batch = single["global_batch"]
+    one = batch / single["step"]
+    two = batch / max(w["step"] for w in workers)
+    report.table(
+        f"two worker processes on 127.0.0.1 (MultiWorkerMirroredStrategy, "
+        f"fit) vs one process: conv_autoencoder (28, 28, 1), global batch "
+        f"{batch}, median step",
+        ["setup", "global batch", "ms/step", "samples/s", "ratio vs 1"],
+        [
+            ["1 process", batch, single["step"] * 1e3, one, 1.0],
+            [
+                "2 workers",
+                batch,
+                max(w["step"] for w in workers) * 1e3,
+                two,
+                two / one,
+            ],
+        ],
+    )
     report.write()
 
 

@@ -4,9 +4,9 @@
 which registers every serializable class with Keras, so
 `keras.saving.load_model("model.keras")` works right after it without
 `custom_objects`. These modules use `keras.ops` only and never import
-TensorFlow themselves. The data, evaluation, inference, visualization and
-command-line modules are imported on first use (`keras_denoise.datasets`
-needs `tf.data`).
+TensorFlow themselves. The data, distribution, evaluation, inference,
+visualization and command-line modules are imported on first use
+(`keras_denoise.datasets` needs `tf.data`).
 """
 
 import importlib
@@ -21,6 +21,7 @@ from keras_denoise import models  # noqa: E402
 _LAZY_SUBMODULES = (
     "cli",
     "datasets",
+    "distribute",
     "evaluation",
     "inference",
     "visualization",

@@ -1,11 +1,14 @@
 """A training process for the kill-and-resume test of `BackupAndRestore`.
 
-Usage: `python backup_script.py WORK_DIR [default|mirrored]`.
+Usage: `python backup_script.py WORK_DIR [default|mirrored|multi CLUSTER I]`.
 
 Trains a small VAE with `KLAnnealing` and `keras.callbacks.BackupAndRestore`
 (a backup at the end of every epoch), with the default strategy or, with
 `mirrored`, built and compiled inside a `tf.distribute.MirroredStrategy`
-scope on two logical CPU devices. A progress callback reports, after
+scope on two logical CPU devices, or, with `multi`, as worker I of a
+two-process job (`keras_denoise.distribute.setup_worker`, one backup
+directory per worker, an `ImageGrid` written by the chief under
+`WORK_DIR/grids`). A progress callback reports, after
 every batch, the epoch and batch reached and how many epochs are backed up
 (`WORK_DIR/progress.json`), saves the weights at the end of each epoch
 (`epoch_N.npz`, N 0-based) and, at the start of training, the weights the
@@ -23,7 +26,7 @@ sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 
 import _common  # noqa: E402
 
-STRATEGIES = ("default", "mirrored")
+STRATEGIES = ("default", "mirrored", "multi")
 STRATEGY = sys.argv[2] if len(sys.argv) > 2 else "default"
 if STRATEGY not in STRATEGIES:
     raise SystemExit(f"strategy must be one of {STRATEGIES}: {STRATEGY!r}")
@@ -88,9 +91,18 @@ class Progress(keras.callbacks.Callback):
 
 
 def main(work_dir):
+    os.makedirs(work_dir, exist_ok=True)
     x, _ = _common.data(SAMPLES)
+    extra = []
     if STRATEGY == "mirrored":
         strategy = tf.distribute.MirroredStrategy(["/cpu:0", "/cpu:1"])
+    elif STRATEGY == "multi":
+        from keras_denoise import distribute
+
+        strategy = distribute.setup_worker(
+            sys.argv[3], int(sys.argv[4]), timeout=60
+        )
+        extra = [callbacks.ImageGrid(x[:4], os.path.join(work_dir, "grids"))]
     else:
         strategy = tf.distribute.get_strategy()
     with strategy.scope():
@@ -109,6 +121,7 @@ def main(work_dir):
             ),
             callbacks.KLAnnealing(1.0, 4),
             Progress(work_dir),
+            *extra,
         ],
     )
     model.save(os.path.join(work_dir, "final.keras"))

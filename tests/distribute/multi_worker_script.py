@@ -1,136 +1,126 @@
-"""One process of the `MultiWorkerMirroredStrategy` test, or its reference.
+"""One worker of a two-process `fit`, or the one-process reference.
 
-Usage: `python multi_worker_script.py OUT_DIR`.
+Usage: `python multi_worker_script.py OUT_DIR [CLUSTER TASK_INDEX [plain]]`.
 
-With `TF_CONFIG` set (by `multi_worker_test.py`), the process is one worker
-of a `tf.distribute.MultiWorkerMirroredStrategy` cluster; without it, it is
-the single-process reference with the default strategy. Either way it
-trains a VAE (with the three callbacks writing under OUT_DIR/written) and a
-dual-output model on the same data, global batch size and initial weights,
-and writes `OUT_DIR/result.json` and `OUT_DIR/weights.npz`.
+With `CLUSTER` ("HOST:PORT,HOST:PORT") the process joins a multi-worker job
+through `keras_denoise.distribute.setup_worker` (TensorFlow's
+`MultiWorkerMirroredStrategy` or JAX's `DataParallel` across processes,
+after `KERAS_BACKEND`); without it, it is the single-process reference.
+Either way it trains, with plain `fit` on `tf.data` datasets batched with
+the same global batch size, from the same initial weights: a conv
+autoencoder, a VAE with `KLAnnealing`, `ImageGrid` and `LatentSpacePlot`
+(writing under OUT_DIR/written) and a dual-output model with an
+`ImageGrid`. It writes `OUT_DIR/result.json` and `OUT_DIR/weights.npz`.
 
-Keras 3's `Model.fit` cannot run under `MultiWorkerMirroredStrategy`
-(keras-team/keras#20585: `_maybe_symbolic_build` reduces the first
-distributed batch with `strategy.reduce`, which the collective strategy
-rejects), so the models train with the
-custom-loop pattern of TensorFlow's multi-worker guide, through public APIs
-only: `strategy.run`, `Model.compute_loss` (which scales the compiled and
-the `add_loss` losses for the replicas), `optimizer.apply` and a
-`keras.callbacks.CallbackList`. At the end the script records whether
-`fit` works and, if not, the error's type, the two ends of its message and
-its traceback, for the test that tracks the upstream bug.
+With `plain` (TensorFlow), the worker only checks whether `fit` under
+TensorFlow's own `MultiWorkerMirroredStrategy` still fails
+(keras-team/keras#20585) and writes the error's type, the two ends of its
+message and its traceback to `OUT_DIR/plain_fit.json`. It runs in
+processes of its own: two strategies in one process would reuse each
+other's collective keys.
 """
 
-import json
 import os
 import sys
+import time
 import traceback
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 
 import _common  # noqa: E402
-
-tf = _common.configure(logical_cpus=1)
-
 import keras  # noqa: E402
 import numpy as np  # noqa: E402
 
 from keras_denoise import callbacks  # noqa: E402
+from keras_denoise import distribute  # noqa: E402
 from keras_denoise import layers  # noqa: E402
 
 EPOCHS, BATCH = 3, 8
+BACKEND = keras.backend.backend()
 
 
-def _dataset(strategy, x, y):
+def _dataset(distribution, x, y=None):
+    import tensorflow as tf
+
     dataset = tf.data.Dataset.from_tensor_slices(
-        (x,) if y is None else (x, y)
+        x if y is None else (x, y)
     ).batch(BATCH)
-    options = tf.data.Options()
-    options.experimental_distribute.auto_shard_policy = (
-        tf.data.experimental.AutoShardPolicy.DATA
-    )
-    return strategy.experimental_distribute_dataset(
-        dataset.with_options(options)
-    )
+    if BACKEND == "tensorflow" and distribution is not None:
+        # In-memory data has no files to shard: give each worker its share
+        # of every batch without the fallback's warning.
+        options = tf.data.Options()
+        options.experimental_distribute.auto_shard_policy = (
+            tf.data.experimental.AutoShardPolicy.DATA
+        )
+        dataset = dataset.with_options(options)
+    return dataset
 
 
-def _train(strategy, model, x, y, callback_list=()):
-    """`fit`'s loop: per-epoch mean loss and the model's metric results."""
+def _scope(distribution):
+    if distribution is None:
+        import contextlib
 
-    def step(*batch):
-        inputs, targets = batch[0], batch[1] if len(batch) > 1 else None
-        with tf.GradientTape() as tape:
-            predictions = model(inputs, training=True)
-            loss = model.compute_loss(
-                inputs, targets, predictions, training=True
-            )
-        variables = model.trainable_variables
-        model.optimizer.apply(tape.gradient(loss, variables), variables)
-        return loss
-
-    @tf.function
-    def train_step(batch):
-        per_replica = strategy.run(step, args=batch)
-        # Each replica's loss is already divided by the number of replicas.
-        return strategy.reduce("SUM", per_replica, axis=None)
-
-    history = keras.callbacks.History()
-    callback_list = keras.callbacks.CallbackList(
-        [*callback_list, history], model=model
-    )
-    dataset = _dataset(strategy, x, y)
-    callback_list.on_train_begin()
-    for epoch in range(EPOCHS):
-        for metric in model.metrics:
-            metric.reset_state()
-        callback_list.on_epoch_begin(epoch)
-        losses = [float(train_step(batch)) for batch in dataset]
-        logs = {"loss": float(np.mean(losses))}
-        for metric in model.metrics:
-            result = metric.result()
-            # "loss" is the mean of the step losses above; `fit`'s own loss
-            # tracker is not updated by this loop.
-            if metric.name != "loss" and not isinstance(result, dict):
-                logs[metric.name] = float(result)
-        callback_list.on_epoch_end(epoch, logs)
-    callback_list.on_train_end()
-    return {
-        name: [float(value) for value in values]
-        for name, values in history.history.items()
-    }
-
-
-def _build(strategy, build, prepare=None):
-    # The same seed gives every process the same initial weights.
-    with strategy.scope():
-        keras.utils.set_random_seed(_common.SEED)
-        model = build()
-        if prepare is not None:
-            prepare(model)
-    return model
+        return contextlib.nullcontext()
+    return distribution.scope()
 
 
 def _trainable(model):
     return [
-        np.asarray(variable.numpy()) for variable in model.trainable_weights
+        np.array(keras.ops.convert_to_numpy(v)) for v in model.trainable_weights
     ]
 
 
-def _fit_works(strategy, x, labels):
-    """Whether `Model.fit` runs under this strategy (keras#20585)."""
-    model = _build(strategy, _common.dual_output)
+def _fit(distribution, build, compile_kwargs, x, y=None, extra=()):
+    """Builds from the shared seed, trains with `fit`, returns its record."""
+    with _scope(distribution):
+        keras.utils.set_random_seed(_common.SEED)
+        model = build()
+        initial = _trainable(model)
+        # The optimizer too must be made inside the scope.
+        model.compile(**compile_kwargs())
+        start = time.perf_counter()
+        history = model.fit(
+            _dataset(distribution, x, y),
+            epochs=EPOCHS,
+            shuffle=False,
+            verbose=0,
+            callbacks=list(extra),
+        ).history
+        seconds = time.perf_counter() - start
+    return {
+        "history": {k: [float(v) for v in vs] for k, vs in history.items()},
+        "initial": initial,
+        "final": _trainable(model),
+        "seconds": seconds,
+    }
+
+
+def _build_vae():
+    model = _common.vae()
+    _common.make_deterministic_vae(model)
+    return model
+
+
+def _plain_strategy_fit(cluster, task_index, x):
+    """Whether `fit` runs under TensorFlow's own strategy (keras#20585)."""
+    import tensorflow as tf
+
+    resolver = tf.distribute.cluster_resolver.SimpleClusterResolver(
+        tf.train.ClusterSpec({"worker": cluster.split(",")}),
+        task_type="worker",
+        task_id=task_index,
+        rpc_layer="grpc",
+    )
+    strategy = tf.distribute.MultiWorkerMirroredStrategy(
+        cluster_resolver=resolver
+    )
     with strategy.scope():
-        model.compile(optimizer="adam", loss=dict(_common.DUAL_OUTPUT_LOSS))
-    # The full traceback, Keras's frames included, shows where fit fails.
+        model = keras.Sequential([keras.Input((4,)), keras.layers.Dense(4)])
+        model.compile(optimizer="sgd", loss="mse")
+    data = x.reshape(len(x), -1)[:, :4]
     keras.config.disable_traceback_filtering()
     try:
-        model.fit(
-            x,
-            {"denoised": x, "label": labels},
-            batch_size=BATCH,
-            epochs=1,
-            verbose=0,
-        )
+        model.fit(data, data, batch_size=BATCH, epochs=1, verbose=0)
     except Exception as error:  # noqa: BLE001 - reported to the test.
         message = str(error)
         return {
@@ -139,8 +129,6 @@ def _fit_works(strategy, x, labels):
             # The message embeds the per-replica batch: keep its two ends.
             "message_head": message[:200],
             "message_tail": message[-300:],
-            # Innermost last, as `file:function` below `site-packages/`
-            # (`dist-packages/`).
             "frames": [
                 f"{_short_path(frame.filename)}:{frame.name}"
                 for frame in traceback.extract_tb(error.__traceback__)
@@ -156,65 +144,83 @@ def _short_path(path):
     return path
 
 
-def main(out_dir):
+def main(out_dir, cluster=None, task_index=None, mode=None):
     os.makedirs(out_dir, exist_ok=True)
-    multi_worker = bool(os.environ.get("TF_CONFIG"))
-    if multi_worker:
-        strategy = tf.distribute.MultiWorkerMirroredStrategy()
-        task = json.loads(os.environ["TF_CONFIG"])["task"]
-    else:
-        strategy = tf.distribute.get_strategy()
-        task = None
-    x, labels = _common.data()
-    result = {"task": task, "replicas": strategy.num_replicas_in_sync}
-    weights = {}
-
-    vae = _build(strategy, _common.vae, _common.make_deterministic_vae)
-    initial = {"vae": _trainable(vae)}
-    with strategy.scope():
-        vae.compile(optimizer=_common.vae_optimizer())
-    written = os.path.join(out_dir, "written")
-    vae_callbacks = [
-        callbacks.KLAnnealing(1.0, 2),
-        callbacks.ImageGrid(
-            x[:4],
-            os.path.join(written, "grids"),
-            corruption=layers.AdditiveGaussianNoise(0.1, seed=1),
-            tensorboard_dir=os.path.join(written, "logs"),
-        ),
-        callbacks.LatentSpacePlot(x, labels, os.path.join(written, "latent")),
-    ]
-    result["vae"] = _train(strategy, vae, x, None, vae_callbacks)
-    for i, value in enumerate(_trainable(vae)):
-        weights[f"vae_{i}"] = value
-
-    dual = _build(strategy, _common.dual_output)
-    initial["dual"] = _trainable(dual)
-    with strategy.scope():
-        dual.compile(
-            optimizer=keras.optimizers.Adam(1e-2),
-            loss=dict(_common.DUAL_OUTPUT_LOSS),
-            loss_weights={"denoised": 1.0, "label": 0.5},
+    if BACKEND == "tensorflow":
+        _common.configure(logical_cpus=1)
+    if mode == "plain":
+        x, _ = _common.data()
+        _common.write_json(
+            os.path.join(out_dir, "plain_fit.json"),
+            _plain_strategy_fit(cluster, int(task_index), x),
         )
-    grid = callbacks.ImageGrid(x[:4], os.path.join(written, "dual_grids"))
-    result["dual"] = _train(
-        strategy, dual, x, {"denoised": x, "label": labels}, [grid]
-    )
-    for i, value in enumerate(_trainable(dual)):
-        weights[f"dual_{i}"] = value
+        return
+    distribution = None
+    if cluster:
+        distribution = distribute.setup_worker(
+            cluster, int(task_index), timeout=120
+        )
+    x, labels = _common.data()
+    result = {"backend": BACKEND, "task_index": task_index}
+    if distribution is None:
+        result["replicas"] = 1
+    elif BACKEND == "tensorflow":
+        result["replicas"] = distribution.num_replicas_in_sync
+    else:
+        result["replicas"] = len(distribution.device_mesh.devices.flat)
 
-    for model, values in initial.items():
-        for i, value in enumerate(values):
-            weights[f"initial_{model}_{i}"] = value
+    written = os.path.join(out_dir, "written")
+    runs = {
+        "conv": _fit(
+            distribution,
+            _common.small_autoencoder,
+            lambda: {"optimizer": keras.optimizers.Adam(1e-2), "loss": "mse"},
+            x,
+            x,
+        ),
+        "vae": _fit(
+            distribution,
+            _build_vae,
+            lambda: {"optimizer": _common.vae_optimizer()},
+            x,
+            extra=[
+                callbacks.KLAnnealing(1.0, 2),
+                callbacks.ImageGrid(
+                    x[:4],
+                    os.path.join(written, "grids"),
+                    corruption=layers.AdditiveGaussianNoise(0.1, seed=1),
+                ),
+                callbacks.LatentSpacePlot(
+                    x, labels, os.path.join(written, "latent")
+                ),
+            ],
+        ),
+        "dual": _fit(
+            distribution,
+            _common.dual_output,
+            lambda: {
+                "optimizer": keras.optimizers.Adam(1e-2),
+                "loss": dict(_common.DUAL_OUTPUT_LOSS),
+                "loss_weights": {"denoised": 1.0, "label": 0.5},
+            },
+            x,
+            {"denoised": x, "label": labels},
+            extra=[
+                callbacks.ImageGrid(x[:4], os.path.join(written, "dual_grids"))
+            ],
+        ),
+    }
+    weights = {}
+    for name, run in runs.items():
+        result[name] = run["history"]
+        result[f"{name}_seconds"] = run["seconds"]
+        for i, value in enumerate(run["final"]):
+            weights[f"{name}_{i}"] = value
+        for i, value in enumerate(run["initial"]):
+            weights[f"initial_{name}_{i}"] = value
     np.savez(os.path.join(out_dir, "weights.npz"), **weights)
-    _common.write_json(os.path.join(out_dir, "result.json"), result)
-    try:
-        result["fit"] = _fit_works(strategy, x, labels)
-    except Exception:  # noqa: BLE001 - the results above are kept.
-        traceback.print_exc()
-        result["fit"] = {"status": "crashed"}
     _common.write_json(os.path.join(out_dir, "result.json"), result)
 
 
 if __name__ == "__main__":
-    main(sys.argv[1])
+    main(*sys.argv[1:])

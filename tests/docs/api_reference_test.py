@@ -13,6 +13,7 @@ MODULES = (
     "callbacks",
     "metrics",
     "datasets",
+    "distribute",
     "evaluation",
     "inference",
     "visualization",
