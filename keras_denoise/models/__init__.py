@@ -1,4 +1,4 @@
-"""Builders of functional Keras models: autoencoders, VAEs, classifiers."""
+"""Builders of functional Keras models and self-supervised training wrappers."""
 
 from keras_denoise.models.backbone_autoencoder import backbone_autoencoder
 from keras_denoise.models.cnn_classifier import cnn_classifier
@@ -7,6 +7,8 @@ from keras_denoise.models.denoise_classifier import denoise_classifier
 from keras_denoise.models.denoise_classifier import inception_denoise_classifier
 from keras_denoise.models.dense_autoencoder import dense_autoencoder
 from keras_denoise.models.latent_classifier import latent_classifier
+from keras_denoise.models.neighbor2neighbor import Neighbor2Neighbor
+from keras_denoise.models.noise2void import Noise2Void
 from keras_denoise.models.residual_denoiser import residual_denoiser
 from keras_denoise.models.variational_autoencoder import variational_autoencoder
 from keras_denoise.models.variational_model import VariationalModel
@@ -19,6 +21,8 @@ __all__ = [
     "denoise_classifier",
     "inception_denoise_classifier",
     "latent_classifier",
+    "Neighbor2Neighbor",
+    "Noise2Void",
     "residual_denoiser",
     "variational_autoencoder",
     "VariationalModel",
