@@ -1,17 +1,19 @@
 """Self-supervised denoising: trained from noisy images alone vs. clean targets.
 
-Trains one network, a `residual_denoiser` (DnCNN-style, depth 8, 32
-filters, no batch normalization), three ways for the same wall-clock time
-each: `Noise2Void` and `Neighbor2Neighbor` on the noisy Train400 images
-only, and with clean targets (plain MSE) as the reference. The noise (sigma
-25 on the 0-255 scale) is added once, with numpy, seeded, in float and not
-clipped, and every method trains on random 48x48 crops of that one noisy
-set, batch 32, Adam with its learning rate cosine-decayed from 1e-3 over
-the budget. Evaluation follows the DnCNN protocol on Set12 at sigma 25:
-noise added in float, seeded per image, not clipped; the output clipped to
-[0, 1] and rounded to 8 bits; PSNR per image, averaged. BM3D (the `bm3d`
-package, with the true sigma) and scikit-image's NL-means (h = 0.8 sigma,
-fast mode) denoise the same noisy images in the same run.
+Trains one network, the body of a `residual_denoiser` (DnCNN, depth 8, 32
+filters, no batch normalization) without its residual skip, so that it
+outputs the image (a network that adds its input to its output learns to
+copy the masked pixel's replacement under Noise2Void), three ways for the
+same wall-clock time each: `Noise2Void` and `Neighbor2Neighbor` on the noisy
+Train400 images only, and with clean targets (plain MSE) as the reference.
+The noise (sigma 25 on the 0-255 scale) is added once, with numpy, seeded,
+in float and not clipped, and every method trains on random 48x48 crops of
+that one noisy set, batch 32, Adam with its learning rate cosine-decayed
+from 1e-3 over the budget. Evaluation follows the DnCNN protocol on Set12 at
+sigma 25: noise added in float, seeded per image, not clipped; the output
+clipped to [0, 1] and rounded to 8 bits; PSNR per image, averaged. BM3D (the
+`bm3d` package, with the true sigma) and scikit-image's NL-means (h = 0.8
+sigma, fast mode) denoise the same noisy images in the same run.
 
 For orientation: the n2v authors' reproducibility notebook reports 27.71 dB
 for Noise2Void on BSD68 at sigma 25, whose noisy input is at
@@ -123,9 +125,11 @@ def crops(noisy, clean, patch, seed):
 
 
 def network():
-    return keras_denoise.models.residual_denoiser(
+    dncnn = keras_denoise.models.residual_denoiser(
         channels=1, depth=8, filters=32, batch_norm=False
     )
+    # The convolutions alone, predicting the image rather than the noise.
+    return keras.Model(dncnn.input, dncnn.get_layer("noise").output)
 
 
 def train(method, noisy, clean, patch, seconds):
@@ -236,7 +240,7 @@ def main():
         f"Training, equal time per method ({len(train_images)} images, "
         f"noisy once at sigma {SIGMA}, random {patch}x{patch} crops, "
         f"batch {BATCH}, Adam cosine-decayed from {PEAK_LR}; "
-        "residual_denoiser depth 8, 32 filters, no BN)",
+        "DnCNN body without the residual skip, depth 8, 32 filters, no BN)",
         ["method", "budget s", "trained s", "steps"],
         rows,
     )
