@@ -39,6 +39,14 @@ class Noise2Void(ss.SelfSupervisedModel):
     noise must be independent from pixel to pixel (no demosaicing or JPEG
     artefacts) and have zero mean.
 
+    The denoiser must compute its output, not add a correction to its
+    input: a network with an identity skip from input to output, such as
+    `residual_denoiser`, starts by copying each masked pixel's replacement,
+    which is already a fair estimate, learns to keep copying it, and at
+    inference copies the noisy pixel instead. Take the convolutions of a
+    `residual_denoiser` without the skip, as in the example, or an
+    autoencoder.
+
     Args:
         denoiser: the `keras.Model` to train, image in, image out of the
             same shape (for example
@@ -75,7 +83,8 @@ class Noise2Void(ss.SelfSupervisedModel):
     >>> import numpy as np
     >>> rng = np.random.default_rng(0)
     >>> noisy = rng.random((8, 16, 16, 1)).astype("float32")
-    >>> denoiser = keras_denoise.models.residual_denoiser(depth=3, filters=8)
+    >>> dncnn = keras_denoise.models.residual_denoiser(depth=3, filters=8)
+    >>> denoiser = keras.Model(dncnn.input, dncnn.get_layer("noise").output)
     >>> wrapper = keras_denoise.models.Noise2Void(denoiser, seed=0)
     >>> wrapper.compile(optimizer="adam")
     >>> history = wrapper.fit(noisy, epochs=1, batch_size=4, verbose=0)
