@@ -16,7 +16,9 @@ folder (`tests/docs/figures_test.py`). The figures:
   (noise, then blur) and a `RandomCorruption` mixture;
 - `vae_samples.png`, `vae_latent.png`: a 2-D VAE on the digits, images
   decoded from a grid of codes and its latent space coloured by digit;
-- `restoration.png`: a small residual denoiser on held-out photographs.
+- `restoration.png`: a small residual denoiser on held-out photographs;
+- `self_supervised.png`: the same kind of network trained on noisy patches
+  alone with `Noise2Void` and `Neighbor2Neighbor`, on a held-out crop.
 """
 
 import argparse
@@ -38,6 +40,7 @@ FIGURES = (
     "vae_samples.png",
     "vae_latent.png",
     "restoration.png",
+    "self_supervised.png",
 )
 
 
@@ -162,6 +165,40 @@ def restoration(path):
     del held_out
 
 
+def self_supervised(path):
+    train, _ = keras_denoise.datasets.natural_patches(
+        patch_size=32, patches_per_image=48
+    )
+    rng = np.random.default_rng(0)
+    noisy_train = (train + rng.normal(0.0, 0.1, train.shape)).astype("float32")
+    image = keras_denoise.datasets.load_natural_images(
+        ["astronaut"], grayscale=True
+    )["astronaut"]
+    clean = image[40:136:, 180:276][None]  # a 96x96 held-out crop
+    noisy = (clean + rng.normal(0.0, 0.1, clean.shape)).astype("float32")
+    rows = [clean, noisy]
+    for wrapper in (
+        keras_denoise.models.Noise2Void,
+        keras_denoise.models.Neighbor2Neighbor,
+    ):
+        keras.utils.set_random_seed(0)
+        dncnn = keras_denoise.models.residual_denoiser(
+            depth=6, filters=32, batch_norm=False
+        )
+        # Without the residual skip, which Noise2Void needs.
+        denoiser = keras.Model(dncnn.input, dncnn.get_layer("noise").output)
+        model = wrapper(denoiser, seed=0)
+        model.compile(optimizer=keras.optimizers.Adam(1e-3))
+        model.fit(noisy_train, epochs=6, batch_size=32, verbose=0)
+        rows.append(np.clip(denoiser.predict(noisy, verbose=0), 0.0, 1.0))
+    visualization.image_grid(
+        [np.concatenate(rows)],
+        path=path,
+        labels=["clean / noisy / Noise2Void / Neighbor2Neighbor"],
+        scale=2,
+    )
+
+
 def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument(
@@ -176,6 +213,7 @@ def main(argv=None):
     first_denoiser(out("first_denoiser.png"))
     vae(out("vae_samples.png"), out("vae_latent.png"))
     restoration(out("restoration.png"))
+    self_supervised(out("self_supervised.png"))
     for name in FIGURES:
         size = os.path.getsize(out(name))
         print(f"{out(name)}: {size / 1024:.0f} KiB")

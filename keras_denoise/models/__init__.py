@@ -1,5 +1,6 @@
 """Builders of functional Keras models (autoencoders, VAEs, classifiers,
-denoisers) and the trained denoisers that ship with the package."""
+denoisers), self-supervised training wrappers and the trained denoisers
+that ship with the package."""
 
 from keras_denoise.models.backbone_autoencoder import backbone_autoencoder
 from keras_denoise.models.cnn_classifier import cnn_classifier
@@ -8,6 +9,8 @@ from keras_denoise.models.denoise_classifier import denoise_classifier
 from keras_denoise.models.denoise_classifier import inception_denoise_classifier
 from keras_denoise.models.dense_autoencoder import dense_autoencoder
 from keras_denoise.models.latent_classifier import latent_classifier
+from keras_denoise.models.neighbor2neighbor import Neighbor2Neighbor
+from keras_denoise.models.noise2void import Noise2Void
 from keras_denoise.models.residual_denoiser import residual_denoiser
 from keras_denoise.models.unet_denoiser import CropToMatch
 from keras_denoise.models.unet_denoiser import unet_denoiser
@@ -22,6 +25,8 @@ __all__ = [
     "denoise_classifier",
     "inception_denoise_classifier",
     "latent_classifier",
+    "Neighbor2Neighbor",
+    "Noise2Void",
     "residual_denoiser",
     "unet_denoiser",
     "CropToMatch",

@@ -166,6 +166,14 @@ def _deterministic_cases(x, labels):
             {"denoised": x, "label": labels},
         ),
     }
+    if hasattr(models, "Noise2Void"):
+        # Every pixel masked: no random draw, so both runs see the same
+        # inputs and the loss must be scaled to the global batch exactly.
+        cases["noise2void_all_pixels"] = (
+            lambda: models.Noise2Void(_plain_dncnn(), mask_fraction=1.0),
+            _self_supervised_compile,
+            None,
+        )
     if hasattr(models, "variational_autoencoder"):
         cases["variational_autoencoder"] = (
             _common.vae,
@@ -334,6 +342,29 @@ def _dual_callbacks(strategy, x, labels, work_dir):
     }
 
 
+def _plain_dncnn():
+    dncnn = models.residual_denoiser(
+        channels=1, depth=3, filters=4, batch_norm=False
+    )
+    return keras.Model(dncnn.input, dncnn.get_layer("noise").output)
+
+
+def _self_supervised_compile():
+    return {"optimizer": keras.optimizers.Adam(1e-2)}
+
+
+def _self_supervised_grid(strategy, x, work_dir):
+    """ImageGrid shows noisy / denoised rows of a self-supervised wrapper."""
+    grid_dir = os.path.join(work_dir, "n2n_grids")
+    with strategy.scope():
+        keras.utils.set_random_seed(SEED)
+        wrapper = models.Neighbor2Neighbor(_plain_dncnn(), seed=1)
+        wrapper.compile(**_self_supervised_compile())
+    grid = callbacks.ImageGrid(x[:3], grid_dir)
+    _fit(wrapper, x, None, [grid], epochs=1)
+    return {"grid_files": sorted(os.listdir(grid_dir))}
+
+
 def _guarded(function, *args, **kwargs):
     """Runs one case; a failure is reported, not fatal to the other cases."""
     try:
@@ -377,11 +408,34 @@ def main(results_path, work_dir):
         name: _guarded(_trains, strategy, build, _adam, x, x, work_dir, name)
         for name, build in trains.items()
     }
+    if hasattr(models, "Noise2Void"):
+        wrappers = {
+            "noise2void": lambda: models.Noise2Void(
+                _plain_dncnn(), mask_fraction=0.2, seed=1
+            ),
+            "neighbor2neighbor": lambda: models.Neighbor2Neighbor(
+                _plain_dncnn(), seed=1
+            ),
+        }
+        for name, build in wrappers.items():
+            results["trains"][name] = _guarded(
+                _trains,
+                strategy,
+                build,
+                _self_supervised_compile,
+                x,
+                None,
+                work_dir,
+                name,
+            )
     results["callbacks"] = {
         "autoencoder": _guarded(
             _autoencoder_callbacks, strategy, x, labels, work_dir
         ),
         "dual": _guarded(_dual_callbacks, strategy, x, labels, work_dir),
+        "self_supervised": _guarded(
+            _self_supervised_grid, strategy, x, work_dir
+        ),
     }
     if hasattr(models, "variational_autoencoder"):
         results["callbacks"]["vae"] = _guarded(

@@ -74,6 +74,7 @@ DETERMINISTIC = [
     "latent_classifier",
     "denoise_classifier",
     "inception_denoise_classifier",
+    "noise2void_all_pixels",
 ]
 
 
@@ -117,6 +118,8 @@ def test_vae_loss_terms_equal_single_device(report):
         "residual_denoiser_batch_norm",
         "all_corruption_layers",
         "chained_corruption_dense",
+        "noise2void",
+        "neighbor2neighbor",
     ],
 )
 def test_random_and_batch_norm_models_train(report, name):
@@ -172,3 +175,9 @@ def test_vae_callbacks(report):
         f"image_grid_epoch_{epoch:04d}.png" for epoch in (1, 2, 3)
     ]
     assert len(result["latent_files"]) == 3
+
+
+def test_image_grid_on_a_self_supervised_wrapper(report):
+    result = report["callbacks"]["self_supervised"]
+    assert "error" not in result, result.get("error")
+    assert result["grid_files"] == ["image_grid_epoch_0001.png"]
