@@ -32,7 +32,10 @@ sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 
 ARCHITECTURES = {
     # The shipped architecture: see docs/models/*.md for why.
-    "unet": {"builder": "unet_denoiser", "kwargs": {}},
+    "unet": {
+        "builder": "unet_denoiser",
+        "kwargs": {"filters": [32, 64, 128, 256], "blocks": 1},
+    },
     # The DnCNN-style reference it was measured against.
     "residual": {
         "builder": "residual_denoiser",
@@ -357,26 +360,33 @@ def trained_weights(workdir):
 
 
 def export(args):
-    """Copies the work folder's last weights into the package."""
-    model = build(args)
-    trained = build(
-        args,
-        corruption=__import__("keras_denoise").layers.AdditiveGaussianNoise(0),
-    )
+    """Copies the work folder's newest weights into the package, with the
+    architecture beside them (`keras_denoise/models/weights/NAME.json`)."""
+    import keras
+
+    from keras_denoise import layers
+
+    trained = build(args, corruption=layers.AdditiveGaussianNoise(0.0))
+    # The backup also holds the optimizer's state: load it into a compiled
+    # model whose optimizer is built, then keep the layers' weights only.
+    trained.compile(optimizer=keras.optimizers.Adam(), loss="mae")
+    trained.optimizer.build(trained.trainable_variables)
     trained.load_weights(trained_weights(args.workdir))
+    model = build(args)
     model.set_weights(trained.get_weights())
     here = os.path.dirname(os.path.abspath(__file__))
-    target = os.path.join(
-        here,
-        "..",
-        "keras_denoise",
-        "models",
-        "weights",
-        f"{args.name}.weights.h5",
+    target = os.path.join(here, "..", "keras_denoise", "models", "weights")
+    os.makedirs(target, exist_ok=True)
+    model.save_weights(os.path.join(target, f"{args.name}.weights.h5"))
+    spec = ARCHITECTURES[args.arch]
+    kwargs = dict(spec["kwargs"], channels=args.channels)
+    with open(os.path.join(target, f"{args.name}.json"), "w") as f:
+        json.dump({"builder": spec["builder"], "kwargs": kwargs}, f, indent=2)
+        f.write("\n")
+    print(
+        f"wrote {os.path.normpath(target)}/{args.name}.weights.h5 "
+        f"({model.count_params()} parameters, {spec['builder']})"
     )
-    os.makedirs(os.path.dirname(target), exist_ok=True)
-    model.save_weights(target)
-    print(f"wrote {os.path.normpath(target)} ({model.count_params()} params)")
     return 0
 
 

@@ -11,6 +11,8 @@ from keras_denoise.models.dense_autoencoder import dense_autoencoder
 from keras_denoise.models.latent_classifier import latent_classifier
 from keras_denoise.models.neighbor2neighbor import Neighbor2Neighbor
 from keras_denoise.models.noise2void import Noise2Void
+from keras_denoise.models.pretrained import pretrained
+from keras_denoise.models.pretrained import pretrained_names
 from keras_denoise.models.residual_denoiser import residual_denoiser
 from keras_denoise.models.unet_denoiser import CropToMatch
 from keras_denoise.models.unet_denoiser import unet_denoiser
@@ -27,6 +29,8 @@ __all__ = [
     "latent_classifier",
     "Neighbor2Neighbor",
     "Noise2Void",
+    "pretrained",
+    "pretrained_names",
     "residual_denoiser",
     "unet_denoiser",
     "CropToMatch",
