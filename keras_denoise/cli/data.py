@@ -265,6 +265,15 @@ def load_data(spec, options, for_training=True):
     return _pairs(spec[1], spec[2], options, for_training)
 
 
+def data_inputs(spec):
+    """`(label, folder)` pairs of the input folders a data spec reads."""
+    if spec[0] == "directory":
+        return [("--data", spec[1])]
+    if spec[0] == "pairs":
+        return [("--data noisy", spec[1]), ("--data clean", spec[2])]
+    return []
+
+
 def check_data_options(data_spec, data_text, image_size, max_train_images):
     """`--image-size` resizes digits and faces only; `--max-train-images`
     applies to the labelled sets."""
