@@ -54,10 +54,19 @@ def import_keras():
 
 def load_model(path):
     """Loads a `.keras` file, turning every failure into a `CLIError`."""
-    if not os.path.exists(path):
-        raise CLIError(f"model file not found: {path}")
+    try:
+        os.stat(path)
+    except PermissionError:
+        raise CLIError(
+            f"cannot reach model file {path}: permission denied (a folder "
+            "on its path is not searchable)"
+        ) from None
+    except OSError:
+        raise CLIError(f"model file not found: {path}") from None
     if os.path.isdir(path):
         raise CLIError(f"model path is a directory, not a .keras file: {path}")
+    if not os.access(path, os.R_OK):
+        raise CLIError(f"cannot read model file {path}: permission denied")
     if not zipfile.is_zipfile(path):
         raise CLIError(f"not a Keras model file (.keras zip archive): {path}")
     keras = import_keras()
