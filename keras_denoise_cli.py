@@ -45,9 +45,14 @@ def quiet_import_keras():
     return keras
 
 
+# The real stderr, kept while descriptor 2 is silenced during start-up.
+_STDERR = None
+
+
 def _stop_at_start(signum, frame):
     # Nothing is written yet: one line and the signal's exit status.
-    os.write(2, b"keras-denoise: error: interrupted during start-up\n")
+    line = b"keras-denoise: error: interrupted during start-up\n"
+    os.write(2 if _STDERR is None else _STDERR, line)
     os._exit(128 + signum)
 
 
@@ -60,6 +65,11 @@ def main(argv=None):
         for name in ("SIGINT", "SIGTERM", "SIGHUP")
         if hasattr(signal, name)
     ]
+    global _STDERR
+    try:
+        _STDERR = os.dup(2)
+    except OSError:
+        _STDERR = None
     previous = {
         signum: signal.signal(signum, _stop_at_start) for signum in stops
     }

@@ -20,9 +20,7 @@ def test_second_run_into_a_locked_output_fails(
     with output_lock(str(out)):
         for target in (out, link):
             assert main([*argv, "--output", str(target)]) == 1
-            assert "is in use by another keras-denoise run" in one_line(
-                capsys
-            )
+            assert "is in use by another keras-denoise run" in one_line(capsys)
         assert main(["train", "--output", str(out)]) == 1
         assert "in use" in one_line(capsys)
     assert os.listdir(out) == []
