@@ -1,16 +1,10 @@
 """Fixtures of the reliability suite: tiny models and image folders."""
 
-import os
-import subprocess
-import sys
-
 import keras
 import numpy as np
 import pytest
 
 from keras_denoise import datasets
-
-ROOT = os.path.dirname(os.path.dirname(os.path.dirname(__file__)))
 
 
 @pytest.fixture(scope="session")
@@ -31,33 +25,3 @@ def photos(tmp_path):
     for name in ("a.png", "b.png", "g.png"):
         datasets.write_image(str(folder / name), rng.random((16, 16)))
     return folder
-
-
-def snapshot(folder):
-    """`{name: bytes}` of every file under `folder`."""
-    result = {}
-    for root, _, files in os.walk(folder):
-        for name in files:
-            path = os.path.join(root, name)
-            with open(path, "rb") as file:
-                result[os.path.relpath(path, folder)] = file.read()
-    return result
-
-
-def one_line(capsys):
-    err = capsys.readouterr().err.strip().splitlines()
-    assert len(err) == 1, err
-    assert err[0].startswith("keras-denoise: error: ")
-    return err[0]
-
-
-def cli_process(args, **kwargs):
-    """`python -m keras_denoise_cli ARGS` with this worktree imported."""
-    env = dict(os.environ, PYTHONPATH=ROOT, KERAS_BACKEND="tensorflow")
-    env.update(kwargs.pop("env", {}))
-    return subprocess.Popen(
-        [sys.executable, "-m", "keras_denoise_cli", *args],
-        env=env,
-        text=True,
-        **kwargs,
-    )

@@ -6,9 +6,9 @@ import os
 import subprocess
 
 import pytest
-from cli_helpers import TINY
-from conftest import cli_process
-from conftest import one_line
+from reliability_helpers import TINY
+from reliability_helpers import cli_process
+from reliability_helpers import one_line
 
 from keras_denoise.cli import main
 

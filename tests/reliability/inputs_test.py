@@ -5,8 +5,8 @@ import os
 
 import numpy as np
 import pytest
-from conftest import one_line
 from PIL import Image
+from reliability_helpers import one_line
 
 from keras_denoise import datasets
 from keras_denoise.cli import main

@@ -2,7 +2,7 @@
 
 import os
 
-from conftest import one_line
+from reliability_helpers import one_line
 
 from keras_denoise.cli import main
 from keras_denoise.cli.outputs import output_lock

@@ -4,7 +4,7 @@ import os
 
 import keras
 import numpy as np
-from conftest import one_line
+from reliability_helpers import one_line
 
 from keras_denoise import datasets
 from keras_denoise.cli import main

@@ -4,7 +4,7 @@ replaced as a whole with it."""
 import os
 
 import numpy as np
-from conftest import one_line
+from reliability_helpers import one_line
 
 from keras_denoise import datasets
 from keras_denoise.cli import main

@@ -3,8 +3,8 @@
 import os
 
 import pytest
-from conftest import one_line
-from conftest import snapshot
+from reliability_helpers import one_line
+from reliability_helpers import snapshot
 
 from keras_denoise.cli import main
 

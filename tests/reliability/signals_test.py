@@ -9,7 +9,7 @@ import time
 
 import numpy as np
 import pytest
-from conftest import cli_process
+from reliability_helpers import cli_process
 
 from keras_denoise import datasets
 from keras_denoise.cli import main
@@ -90,7 +90,7 @@ def test_sighup_during_denoise_removes_the_staging(model_file, tmp_path):
 def test_signal_after_training_says_the_model_was_kept(
     tmp_path, capsys, monkeypatch
 ):
-    from cli_helpers import TINY
+    from reliability_helpers import TINY
 
     from keras_denoise.cli import scoring
     from keras_denoise.cli._signals import Terminated
