@@ -45,9 +45,47 @@ def quiet_import_keras():
     return keras
 
 
+# The real stderr, kept while descriptor 2 is silenced during start-up.
+_STDERR = None
+
+
+def _stop_at_start(signum, frame):
+    # Nothing is written yet: one line and the signal's exit status.
+    line = b"keras-denoise: error: interrupted during start-up\n"
+    os.write(2 if _STDERR is None else _STDERR, line)
+    os._exit(128 + signum)
+
+
 def main(argv=None):
     """Runs `keras-denoise` with a quiet backend start; returns the status."""
-    quiet_import_keras()
+    import signal
+
+    stops = [
+        getattr(signal, name)
+        for name in ("SIGINT", "SIGTERM", "SIGHUP")
+        if hasattr(signal, name)
+    ]
+    global _STDERR
+    try:
+        _STDERR = os.dup(2)
+    except OSError:
+        _STDERR = None
+    previous = {
+        signum: signal.signal(signum, _stop_at_start) for signum in stops
+    }
+    try:
+        quiet_import_keras()
+    except Exception as error:  # noqa: BLE001 - one line, no traceback
+        detail = " ".join(str(error).split()) or type(error).__name__
+        backend = os.environ.get("KERAS_BACKEND", "tensorflow")
+        print(
+            f"keras-denoise: error: cannot start Keras with backend "
+            f"{backend!r} (KERAS_BACKEND): {detail}",
+            file=sys.stderr,
+        )
+        return 1
+    for signum, handler in previous.items():
+        signal.signal(signum, handler)
     from keras_denoise.cli import main as cli_main
 
     return cli_main(argv)

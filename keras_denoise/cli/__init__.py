@@ -39,6 +39,14 @@ def _common(parser):
     parser.add_argument(
         "--seed", type=int, default=0, help="random seed (default: 0)"
     )
+    parser.add_argument(
+        "--overwrite",
+        action="store_true",
+        help=(
+            "replace the content of a non-empty --output as a whole "
+            "(refused without it)"
+        ),
+    )
 
 
 def build_parser():
@@ -332,8 +340,12 @@ def main(argv=None):
     Returns:
         `0` on success, `1` on an error, `2` on a usage error.
     """
+    from keras_denoise.cli import _signals
     from keras_denoise.cli._runtime import CLIError
+    from keras_denoise.cli._runtime import guard_stdout
 
+    _signals.install()
+    guard_stdout()
     parser = build_parser()
     try:
         args = parser.parse_args(argv)
@@ -346,9 +358,11 @@ def main(argv=None):
             raise
         print(f"{PROG}: error: {_one_line(error)}", file=sys.stderr)
         return 1
-    except KeyboardInterrupt:
-        print(f"{PROG}: error: interrupted", file=sys.stderr)
-        return 130
+    except KeyboardInterrupt as interrupt:
+        status, words = _signals.describe(interrupt)
+        note = getattr(interrupt, "note", "")
+        print(f"{PROG}: error: {words}{note}", file=sys.stderr)
+        return status
     except Exception as error:  # noqa: BLE001 - never a traceback
         if os.environ.get("KERAS_DENOISE_DEBUG"):
             raise

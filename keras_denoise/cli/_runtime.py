@@ -54,10 +54,19 @@ def import_keras():
 
 def load_model(path):
     """Loads a `.keras` file, turning every failure into a `CLIError`."""
-    if not os.path.exists(path):
-        raise CLIError(f"model file not found: {path}")
+    try:
+        os.stat(path)
+    except PermissionError:
+        raise CLIError(
+            f"cannot reach model file {path}: permission denied (a folder "
+            "on its path is not searchable)"
+        ) from None
+    except OSError:
+        raise CLIError(f"model file not found: {path}") from None
     if os.path.isdir(path):
         raise CLIError(f"model path is a directory, not a .keras file: {path}")
+    if not os.access(path, os.R_OK):
+        raise CLIError(f"cannot read model file {path}: permission denied")
     if not zipfile.is_zipfile(path):
         raise CLIError(f"not a Keras model file (.keras zip archive): {path}")
     keras = import_keras()
@@ -140,3 +149,85 @@ def model_kind(model, path="model"):
         f"output shape is {', '.join(map(str, shapes))} for {channels}-"
         "channel images"
     )
+
+
+def _image_output_shape(model, probe):
+    """Static shape of the image output (`"denoised"` of a dual model)
+    for an input of shape `probe`, or `None` when it cannot be told."""
+    import keras
+
+    try:
+        spec = model.compute_output_spec(keras.KerasTensor(probe))
+    except Exception:  # noqa: BLE001 - a model that needs other sizes
+        return None
+    if isinstance(spec, dict):
+        spec = spec.get("denoised")
+    elif isinstance(spec, (list, tuple)):
+        names = output_names(model)
+        spec = spec[names.index("denoised")] if "denoised" in names else None
+    shape = getattr(spec, "shape", None)
+    return None if shape is None else tuple(shape)
+
+
+def check_image_to_image(model, path="model"):
+    """Refuses an image model whose output image is not the size of its
+    input (a strided or unpadded model), before any work: `denoise` and
+    `evaluate` would write or score images of the wrong size."""
+    height, width, channels = image_input_shape(model, path)
+    # A non-square probe (multiples of 16) also catches swapped axes.
+    probe = (1, height or 64, width or 48, channels)
+    shape = _image_output_shape(model, probe)
+    if shape is None:
+        return
+    if len(shape) != 4 or tuple(shape[1:3]) != probe[1:3]:
+        raise CLIError(
+            f"{path} does not output an image of its input's size: for "
+            f"input {probe[1:]} it outputs {tuple(shape[1:])}, so it is "
+            "not an image-to-image denoiser"
+        )
+
+
+class _PipeSafeStream:
+    """A stdout whose reader may go away (`keras-denoise train | head`):
+    once the pipe is closed the output is dropped, the run goes on."""
+
+    def __init__(self, stream):
+        self._stream = stream
+        self._closed_pipe = False
+
+    def _drop(self):
+        self._closed_pipe = True
+        try:
+            # Later writes, and the interpreter's final flush, go nowhere.
+            devnull = os.open(os.devnull, os.O_WRONLY)
+            os.dup2(devnull, self._stream.fileno())
+            os.close(devnull)
+        except (OSError, ValueError, AttributeError):
+            pass
+
+    def write(self, text):
+        if self._closed_pipe:
+            return len(text)
+        try:
+            return self._stream.write(text)
+        except BrokenPipeError:
+            self._drop()
+            return len(text)
+
+    def flush(self):
+        if self._closed_pipe:
+            return
+        try:
+            self._stream.flush()
+        except BrokenPipeError:
+            self._drop()
+
+    def __getattr__(self, name):
+        return getattr(self._stream, name)
+
+
+def guard_stdout():
+    """Makes a closed stdout pipe drop the output instead of ending the
+    run (training is not lost because nobody reads its progress)."""
+    if not isinstance(sys.stdout, _PipeSafeStream) and sys.stdout is not None:
+        sys.stdout = _PipeSafeStream(sys.stdout)

@@ -195,6 +195,9 @@ def _directory(path, options, for_training):
     files = datasets.list_image_files(path)
     # Every header is read: a file that is no image fails before any work.
     infos = [datasets.read_image_info(p) for p in files]
+    check_sizes(files, infos)
+    if for_training:
+        check_decodable(files)
     data.channels = _kind_channels(infos[0])
     stems = [_stem(p) for p in files]
     if not for_training:
@@ -221,6 +224,9 @@ def _pairs(noisy_dir, clean_dir, options, for_training):
     limit = options.max_eval_images
     noisy_files, clean_files = datasets.match_pairs(noisy_dir, clean_dir)
     clean_infos = datasets.check_pairs(noisy_files, clean_files)
+    check_sizes(clean_files, clean_infos)
+    if for_training:
+        check_decodable([*noisy_files, *clean_files])
     data.channels = _kind_channels(clean_infos[0])
     stems = [_stem(p) for p in clean_files]
     if for_training:
@@ -263,6 +269,40 @@ def load_data(spec, options, for_training=True):
     if spec[0] == "directory":
         return _directory(spec[1], options, for_training)
     return _pairs(spec[1], spec[2], options, for_training)
+
+
+# The smallest side the figures are defined for: SSIM's window, and
+# PSNR's MSE of a single pixel is 0 for most models.
+MIN_EVAL_SIDE = 7
+
+
+def check_sizes(files, infos):
+    """Refuses images too small for the figures, before any work."""
+    for path, info in zip(files, infos, strict=True):
+        if min(info.height, info.width) < MIN_EVAL_SIDE:
+            raise CLIError(
+                f"image {path} is {info.height}x{info.width}: images need "
+                f"at least {MIN_EVAL_SIDE}x{MIN_EVAL_SIDE} pixels for "
+                "PSNR/SSIM"
+            )
+
+
+def check_decodable(files):
+    """Decodes every training file once: the training stream (TensorFlow)
+    fails on a corrupt file mid-training without naming it."""
+    from keras_denoise.datasets import read_image
+
+    for path in files:
+        read_image(path)  # raises ValueError naming the file
+
+
+def data_inputs(spec):
+    """`(label, folder)` pairs of the input folders a data spec reads."""
+    if spec[0] == "directory":
+        return [("--data", spec[1])]
+    if spec[0] == "pairs":
+        return [("--data noisy", spec[1]), ("--data clean", spec[2])]
+    return []
 
 
 def check_data_options(data_spec, data_text, image_size, max_train_images):

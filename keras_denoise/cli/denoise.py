@@ -3,6 +3,7 @@
 import os
 
 from keras_denoise.cli._runtime import CLIError
+from keras_denoise.cli._runtime import check_image_to_image
 from keras_denoise.cli._runtime import import_keras
 from keras_denoise.cli._runtime import load_model
 from keras_denoise.cli._runtime import model_kind
@@ -15,7 +16,11 @@ from keras_denoise.cli.restore import denoise_array
 def run(args):
     """Runs `denoise` with the parsed arguments; returns the exit status."""
     return denoise(
-        args.inputs, args.model, args.output, batch_size=args.batch_size
+        args.inputs,
+        args.model,
+        args.output,
+        batch_size=args.batch_size,
+        overwrite=args.overwrite,
     )
 
 
@@ -55,16 +60,23 @@ def collect_inputs(inputs):
     return files
 
 
-def denoise(inputs, model_path, output, batch_size=4):
+def denoise(inputs, model_path, output, batch_size=4, overwrite=False):
     """Denoises the files `inputs` into the directory `output`."""
+    from keras_denoise.cli.outputs import check_empty_dir
+    from keras_denoise.cli.outputs import check_no_overlap
+    from keras_denoise.cli.outputs import check_not_empty_path
+    from keras_denoise.cli.outputs import output_lock
+
+    check_not_empty_path(output)
     files = collect_inputs(inputs)
-    target = os.path.abspath(output)
-    for path in files:
-        if os.path.dirname(os.path.abspath(path)) == target:
-            raise CLIError(
-                f"--output {output} holds the input {path}: choose "
-                "another directory so inputs are not overwritten"
-            )
+    # Resolved paths: an output reached through a link to an input folder
+    # (or the reverse) is that folder.
+    check_no_overlap(
+        output,
+        [("input", item) for item in inputs]
+        + [("input", path) for path in files]
+        + [("--model", model_path)],
+    )
     model = load_model(model_path)
     if model_kind(model, model_path) == "classifier":
         raise CLIError(
@@ -72,23 +84,26 @@ def denoise(inputs, model_path, output, batch_size=4):
             f"{tuple(model.outputs[0].shape)}): `denoise` needs a model that "
             "outputs images, or a dual model with a 'denoised' output"
         )
-    check_output_dir(output)
+    check_image_to_image(model, model_path)
+    check_output_dir(output, check_empty=False)
     keras = import_keras()
     from keras_denoise.datasets import read_image
     from keras_denoise.datasets import write_image
 
-    # Decode every input once before any work: a truncated or corrupt
-    # file fails here, not after hundreds of images were denoised.
-    for path in files:
-        read_image(path)
-    progress = keras.utils.Progbar(len(files), unit_name="image")
-    with Outputs(output) as outputs:
+    with output_lock(output):
+        # Decode every input once before any work: a truncated or corrupt
+        # file fails here, not after hundreds of images were denoised.
         for path in files:
-            image, bit_depth = read_image(path)
-            restored = denoise_array(model, image, batch_size=batch_size)
-            write_image(
-                outputs.path(os.path.basename(path)), restored, bit_depth
-            )
-            progress.add(1)
+            read_image(path)
+        check_empty_dir(output, overwrite)
+        progress = keras.utils.Progbar(len(files), unit_name="image")
+        with Outputs(output, replace=overwrite) as outputs:
+            for path in files:
+                image, bit_depth = read_image(path)
+                restored = denoise_array(model, image, batch_size=batch_size)
+                write_image(
+                    outputs.path(os.path.basename(path)), restored, bit_depth
+                )
+                progress.add(1)
     say(f"Wrote {len(files)} denoised image(s) to {output}")
     return 0

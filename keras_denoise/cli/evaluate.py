@@ -5,6 +5,7 @@ import dataclasses
 from keras_denoise.cli import specs
 from keras_denoise.cli._options import from_namespace
 from keras_denoise.cli._runtime import CLIError
+from keras_denoise.cli._runtime import check_image_to_image
 from keras_denoise.cli._runtime import image_input_shape
 from keras_denoise.cli._runtime import load_model
 from keras_denoise.cli._runtime import model_kind
@@ -12,9 +13,11 @@ from keras_denoise.cli._runtime import say
 from keras_denoise.cli.data import LABELLED_DATA
 from keras_denoise.cli.data import DataOptions
 from keras_denoise.cli.data import check_data_options
+from keras_denoise.cli.data import data_inputs
 from keras_denoise.cli.data import load_data
 from keras_denoise.cli.outputs import Outputs
 from keras_denoise.cli.outputs import check_output_dir
+from keras_denoise.cli.outputs import output_lock
 from keras_denoise.cli.outputs import write_json
 
 
@@ -31,6 +34,7 @@ class EvaluateOptions:
     image_size: int | None
     max_eval_images: int | None
     seed: int
+    overwrite: bool = False
 
 
 def run(args):
@@ -40,13 +44,24 @@ def run(args):
 
 def evaluate(options):
     """Prints (and optionally writes) the figures of a saved model."""
+    if options.output is None:
+        return _evaluate(options)
+    with output_lock(options.output):
+        return _evaluate(options)
+
+
+def _evaluate(options):
     from keras_denoise.cli import scoring
 
     data_spec = specs.parse_data(options.data)
     mixture = specs.parse_noise(options.noise) if options.noise else None
     check_data_options(data_spec, options.data, options.image_size, None)
     if options.output is not None:
-        check_output_dir(options.output)
+        check_output_dir(
+            options.output,
+            [*data_inputs(data_spec), ("--model", options.model)],
+            options.overwrite,
+        )
     model = load_model(options.model)
     _, _, channels = image_input_shape(model, options.model)
     kind = model_kind(model, options.model)
@@ -57,6 +72,8 @@ def evaluate(options):
             f"{options.model} is a classifier: evaluate it on labelled data, "
             f"--data {', '.join(LABELLED_DATA)} (got --data {options.data})"
         )
+    if kind != "classifier":
+        check_image_to_image(model, options.model)
     data_options = DataOptions(
         seed=options.seed,
         eval_images=options.eval_images,
@@ -69,16 +86,30 @@ def evaluate(options):
             f"model {options.model} takes {channels}-channel images but "
             f"--data {options.data} has {data.channels} channel(s)"
         )
+    if kind == "classifier":
+        _check_classes(model, options, data)
     kwargs = {"seed": options.seed, "batch_size": options.batch_size}
     if options.output is None:
         _, text, _ = scoring.evaluate_model(
             model, data, mixture, examples_dir=None, **kwargs
         )
     else:
-        with Outputs(options.output) as outputs:
+        with Outputs(options.output, replace=options.overwrite) as outputs:
             summary, text, _ = scoring.evaluate_model(
                 model, data, mixture, examples_dir=outputs.stage, **kwargs
             )
             write_json(outputs.path("metrics.json"), summary)
     say(text)
     return 0
+
+
+def _check_classes(model, options, data):
+    """A classifier's output must give one probability per class of the
+    data: an image-to-vector model (an encoder, a regressor) is not one."""
+    width = model.outputs[0].shape[-1]
+    if width != data.num_classes:
+        raise CLIError(
+            f"{options.model} outputs {width} values per image but --data "
+            f"{options.data} has {data.num_classes} classes: it is not a "
+            "classifier of these data"
+        )

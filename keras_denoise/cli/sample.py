@@ -8,21 +8,46 @@ from keras_denoise.cli._runtime import is_vae
 from keras_denoise.cli._runtime import load_model
 from keras_denoise.cli._runtime import say
 
+# The most images one grid holds: 64 x 64 cells.
+MAX_SAMPLES = 4096
+
 
 def run(args):
     """Runs `sample` with the parsed arguments; returns the exit status."""
-    return sample(args.model, args.output, n=args.n, seed=args.seed)
+    return sample(
+        args.model,
+        args.output,
+        n=args.n,
+        seed=args.seed,
+        overwrite=args.overwrite,
+    )
 
 
-def sample(model_path, output, n=16, seed=0):
+def sample(model_path, output, n=16, seed=0, overwrite=False):
     """Writes a PNG grid of `n` images decoded from codes drawn from
     N(0, I)."""
+    from keras_denoise.cli.outputs import check_no_overlap
+    from keras_denoise.cli.outputs import output_lock
+
     if n < 1:
         raise CLIError("--n must be at least 1")
+    if n > MAX_SAMPLES:
+        raise CLIError(f"--n must be at most {MAX_SAMPLES} (one grid), got {n}")
     if not output.lower().endswith(".png"):
         raise CLIError(f"--output must be a .png file: {output}")
     if os.path.isdir(output):
         raise CLIError(f"--output is a directory: {output}")
+    check_no_overlap(output, [("--model", model_path)])
+    if os.path.lexists(output) and not overwrite:
+        raise CLIError(
+            f"--output {output} exists: choose a new file name, or give "
+            "--overwrite to replace it"
+        )
+    with output_lock(output):
+        return _sample(model_path, output, n, seed)
+
+
+def _sample(model_path, output, n, seed):
     model = load_model(model_path)
     if not is_vae(model):
         raise CLIError(
@@ -50,7 +75,9 @@ def sample(model_path, output, n=16, seed=0):
 
     rng = np.random.default_rng(seed)
     codes = rng.standard_normal((n, *latent_shape)).astype("float32")
-    images = denoised_output(decoder, decoder.predict(codes, verbose=0))
+    images = denoised_output(
+        decoder, decoder.predict(codes, batch_size=256, verbose=0)
+    )
     images = np.asarray(images, dtype="float32")
     if images.ndim != 4:
         raise CLIError(

@@ -59,11 +59,19 @@ def _term(text, spec):
             f"{'0-50' if kind == 'gaussian' else '1'}' (in {spec!r})"
         )
     value = value.strip()
-    # A range "a-b"; a leading "-" would be a negative number.
-    low_text, dash, high_text = value[1:].partition("-")
-    if dash:
-        low = _number(value[0] + low_text, spec)
-        high = _number(high_text, spec)
+    # A range "a-b"; a leading "-" would be a negative number, and a "-"
+    # after an exponent's "e" (1e-3) belongs to the number.
+    dash = next(
+        (
+            i
+            for i in range(1, len(value))
+            if value[i] == "-" and value[i - 1] not in "eE"
+        ),
+        None,
+    )
+    if dash is not None:
+        low = _number(value[:dash], spec)
+        high = _number(value[dash + 1 :], spec)
     else:
         low = high = _number(value, spec)
     lo_bound, hi_bound = NOISE_KINDS[kind][3]

@@ -1,5 +1,6 @@
 """`keras-denoise train`: train a model, write it and its figures."""
 
+import contextlib
 import dataclasses
 import os
 import time
@@ -14,16 +15,25 @@ from keras_denoise.cli.building import LABELLED_MODELS
 from keras_denoise.cli.data import LABELLED_DATA
 from keras_denoise.cli.data import DataOptions
 from keras_denoise.cli.data import check_data_options
+from keras_denoise.cli.data import data_inputs
 from keras_denoise.cli.data import load_data
 from keras_denoise.cli.outputs import Outputs
+from keras_denoise.cli.outputs import check_not_empty_path
 from keras_denoise.cli.outputs import check_output_dir
-from keras_denoise.cli.outputs import make_output_dir
+from keras_denoise.cli.outputs import clear_previous
+from keras_denoise.cli.outputs import created_dir_removed_on_failure
+from keras_denoise.cli.outputs import output_lock
 from keras_denoise.cli.outputs import write_json
 
 DEFAULT_NOISE = "gaussian:0-50"
 DEFAULT_PATCH = 40
 # Held-out files of a directory evaluated after training, at full size.
 DEFAULT_MAX_EVAL_FILES = 16
+# Bounds that keep a mistyped size from filling the memory for minutes
+# before failing: far above any model this command trains well.
+MAX_DEPTH = 100
+MAX_FILTERS = 1024
+MAX_PATCH = 1024
 
 
 @dataclasses.dataclass(frozen=True)
@@ -47,6 +57,7 @@ class TrainOptions:
     output: str
     verbose: int
     seed: int
+    overwrite: bool = False
 
     def data_options(self):
         return DataOptions(
@@ -68,9 +79,6 @@ def run(args):
 
 def train(options):
     """Trains, saves and evaluates a model; returns the exit status."""
-    from keras_denoise.cli import building
-    from keras_denoise.cli import scoring
-
     # Validate everything first, creating nothing: the specs, the output
     # path, then the data (pairs are matched, headers read) and the model.
     data_spec = specs.parse_data(options.data)
@@ -79,6 +87,14 @@ def train(options):
         raise CLIError("--epochs and --batch-size must be at least 1")
     if options.patch_size < 8:
         raise CLIError("--patch-size must be at least 8")
+    for option, value, bound in (
+        ("--depth", options.depth, MAX_DEPTH),
+        ("--filters", options.filters, MAX_FILTERS),
+        ("--patch-size", options.patch_size, MAX_PATCH),
+    ):
+        if value is not None and value > bound:
+            raise CLIError(f"{option} must be at most {bound}, got {value}")
+    check_not_empty_path(options.output)
     check_data_options(
         data_spec, options.data, options.image_size, options.max_train_images
     )
@@ -89,7 +105,17 @@ def train(options):
             f"--model {options.model} needs labelled data: use --data "
             f"{', '.join(LABELLED_DATA)} (got --data {options.data})"
         )
-    check_output_dir(options.output)
+    with output_lock(options.output):
+        check_output_dir(
+            options.output, data_inputs(data_spec), options.overwrite
+        )
+        return _train_locked(options, data_spec, mixture)
+
+
+def _train_locked(options, data_spec, mixture):
+    from keras_denoise.cli import building
+    from keras_denoise.cli import scoring
+
     started = time.time()
     keras = import_keras()
     keras.utils.set_random_seed(options.seed)
@@ -110,26 +136,33 @@ def train(options):
     )
     model_path = os.path.join(options.output, "model.keras")
     histories = {}
+    kept = []
     if options.model == "latent_classifier":
         # First a denoising autoencoder, then a classifier on its frozen
         # encoder; the autoencoder is saved as soon as it is trained.
         say("Stage 1: the conv autoencoder whose encoder is classified")
         histories["autoencoder"] = _fit(model, data, corruption, options)
-        make_output_dir(options.output)
-        save_model_atomic(
-            model, os.path.join(options.output, "autoencoder.keras")
-        )
+        _save_first(model, "autoencoder.keras", options, kept)
         model = building.latent_classifier(model, data.num_classes)
         say("Stage 2: the classifier on the frozen encoder")
-    history = _fit(model, data, corruption, options)
+        with _saying_what_was_kept(kept, "training stopped"):
+            history = _fit(model, data, corruption, options)
+    else:
+        history = _fit(model, data, corruption, options)
     train_seconds = time.time() - started
     # Save the model at once, so no later failure loses the training.
-    make_output_dir(options.output)
-    save_model_atomic(model, model_path)
+    _save_first(model, "model.keras", options, kept)
     try:
-        text, report = _write_outputs(
-            model, data, mixture, options, history, histories, train_seconds
-        )
+        with _saying_what_was_kept(kept, "training finished"):
+            text, report = _write_outputs(
+                model,
+                data,
+                mixture,
+                options,
+                history,
+                histories,
+                train_seconds,
+            )
     except Exception as error:  # noqa: BLE001 - say the model is safe
         detail = str(error).strip() or type(error).__name__
         raise CLIError(
@@ -149,6 +182,33 @@ def train(options):
         f"in {time.time() - started:.0f} s"
     )
     return 0
+
+
+def _save_first(model, name, options, kept):
+    """Saves a trained model into `--output` at once. The first save of
+    a run replaces the folder's previous outputs (`--overwrite`), so old
+    and new files are never mixed; a failed first save removes the folder
+    it created."""
+    with created_dir_removed_on_failure(options.output):
+        if not kept and options.overwrite:
+            clear_previous(options.output)
+        with _saying_what_was_kept(kept, "training stopped"):
+            save_model_atomic(model, os.path.join(options.output, name))
+    kept.append(os.path.join(options.output, name))
+
+
+@contextlib.contextmanager
+def _saying_what_was_kept(kept, when):
+    """Adds to an interruption's one line the models already saved."""
+    try:
+        yield
+    except KeyboardInterrupt as interrupt:
+        if kept:
+            interrupt.note = (
+                f" ({when}: kept {' and '.join(kept)}; the other outputs "
+                "were not written)"
+            )
+        raise
 
 
 def _fit(model, data, corruption, options):
@@ -187,7 +247,7 @@ def _write_outputs(
             k: [float(v) for v in vs] for k, vs in fit_history.history.items()
         }
 
-    with Outputs(options.output) as outputs:
+    with Outputs(options.output, replace=False) as outputs:
         say("Evaluating on held-out images ...")
         summary, text, report = scoring.evaluate_model(
             model,

@@ -6,10 +6,15 @@ files before any work; TensorFlow decodes the pixels because Pillow turns
 """
 
 import os
+import warnings
 
 import numpy as np
 
 from keras_denoise._utils import write_bytes_atomic
+from keras_denoise.datasets._file_checks import _ORIENT
+from keras_denoise.datasets._file_checks import _TRANSPOSED
+from keras_denoise.datasets._file_checks import _check_readable
+from keras_denoise.datasets._file_checks import _orientation
 
 IMAGE_EXTENSIONS = (".png", ".jpg", ".jpeg", ".bmp")
 """File extensions read as images (compared in lower case)."""
@@ -159,20 +164,37 @@ def read_image_info(path):
     from PIL import UnidentifiedImageError
 
     path = os.fspath(path)
-    if not os.path.isfile(path):
-        raise FileNotFoundError(f"No such image file: {path!r}")
+    _check_readable(path)
     try:
-        with Image.open(path) as image:
-            if image.format not in ("PNG", "JPEG", "BMP", "MPO"):
-                raise ValueError(
-                    f"Unsupported image format {image.format} in {path!r}: "
-                    "expected PNG, JPEG or BMP"
-                )
-            width, height = image.size
-            mode = image.mode
-            file_format = image.format
+        with warnings.catch_warnings():
+            # Pillow's bomb warning becomes this function's one error.
+            warnings.simplefilter("error", Image.DecompressionBombWarning)
+            with Image.open(path) as image:
+                if image.format not in ("PNG", "JPEG", "BMP", "MPO"):
+                    raise ValueError(
+                        f"Unsupported image format {image.format} in "
+                        f"{path!r}: expected PNG, JPEG or BMP"
+                    )
+                width, height = image.size
+                mode = image.mode
+                file_format = image.format
+                frames = getattr(image, "n_frames", 1)
+                orientation = _orientation(image)
+    except (Image.DecompressionBombWarning, Image.DecompressionBombError):
+        raise ValueError(
+            f"Image too large to read: {path!r} has more pixels than "
+            f"Pillow's limit of {Image.MAX_IMAGE_PIXELS} (a decompression "
+            "bomb?)"
+        ) from None
     except (UnidentifiedImageError, OSError, SyntaxError) as error:
         raise ValueError(f"Not a readable image file: {path!r}") from error
+    if frames > 1 and file_format != "MPO":
+        raise ValueError(
+            f"Animated image with {frames} frames in {path!r}: only "
+            "single-frame images are read (extract the frames first)"
+        )
+    if orientation in _TRANSPOSED:
+        height, width = width, height
     if mode not in _MODE_CHANNELS:
         raise ValueError(f"Unsupported image mode {mode} in {path!r}")
     channels, bit_depth = _MODE_CHANNELS[mode], 8
@@ -270,6 +292,13 @@ def read_image(path):
         ).numpy()
     except (tf.errors.InvalidArgumentError, ValueError) as error:
         raise ValueError(f"Not a readable image file: {path!r}") from error
+    from PIL import Image
+
+    with Image.open(path) as opened:
+        orientation = _orientation(opened)
+    if orientation in _ORIENT:
+        # TensorFlow ignores EXIF: show the pixels as viewers do.
+        image = np.ascontiguousarray(_ORIENT[orientation](image))
     return image, info.bit_depth
 
 
@@ -338,7 +367,50 @@ def write_image(path, image, bit_depth=8):
     >>> keras_denoise.datasets.read_image_info("gray16.png")
     (8, 8, 1, 16)
     """
+    image = _checked_image(image)
+    if isinstance(bit_depth, bool) or bit_depth not in (8, 16):
+        raise ValueError(
+            f"`bit_depth` must be 8 or 16. Received: bit_depth={bit_depth!r}"
+        )
+    extension = os.path.splitext(os.fspath(path))[1].lower()
+    if extension == ".bmp" and image.shape[-1] == 2:
+        raise ValueError(
+            "A BMP file holds 1, 3 or 4 channels, not gray and alpha: "
+            f"write a PNG instead. Received: image.shape={image.shape}"
+        )
     write_bytes_atomic(path, _encode_image(image, path, bit_depth))
+
+
+def _checked_image(image):
+    """`image` as a float32 array `(h, w, c)`, refusing what no image file
+    can hold (a batch, no pixels, 5+ channels, NaN)."""
+    try:
+        array = np.asarray(image, dtype="float32")
+    except (TypeError, ValueError):
+        raise TypeError(
+            "`image` must be an array of numbers. Received: "
+            f"image={type(image).__name__}"
+        ) from None
+    if array.ndim == 2:
+        array = array[..., None]
+    if array.ndim != 3:
+        raise ValueError(
+            "`image` must be (height, width) or (height, width, channels); "
+            f"write a batch one image at a time. Received: shape={array.shape}"
+        )
+    if array.shape[0] == 0 or array.shape[1] == 0:
+        raise ValueError(
+            f"`image` has no pixels. Received: shape={array.shape}"
+        )
+    if not 1 <= array.shape[-1] <= 4:
+        raise ValueError(
+            f"`image` must have 1 to 4 channels. Received: shape={array.shape}"
+        )
+    if np.isnan(array).any():
+        raise ValueError(
+            f"`image` holds {int(np.isnan(array).sum())} NaN value(s)"
+        )
+    return array
 
 
 def _listing(items, limit=10):
