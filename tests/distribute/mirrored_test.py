@@ -136,6 +136,10 @@ def test_random_and_batch_norm_models_train(report, name):
         # the strategy normalises replica 1's half of each batch with
         # replica 1's copy: the predictions differ slightly.
         assert result["reload_diff"] < 1e-3
+    elif name in ("noise2void", "neighbor2neighbor"):
+        # The wrapper's `predict` under the strategy runs the convolutions
+        # on half batches; the loaded one on whole batches: rounding only.
+        assert result["reload_diff"] < 1e-6
     else:
         assert result["reload_diff"] == 0.0
 
