@@ -1,53 +1,16 @@
-"""Launcher of the `keras-denoise` command.
+"""Launcher of the `keras-denoise` command (`python -m keras_denoise_cli`).
 
-`import keras_denoise` imports Keras, and with it the backend, which prints
-start-up lines on file descriptor 2 (TensorFlow's C++ logging ignores
-`TF_CPP_MIN_LOG_LEVEL` for most of them). The command promises one line on
-stderr for an error, so this module lives outside the package: it silences
-descriptor 2 while the backend starts, then imports the package and runs
-`keras_denoise.cli.main`.
+The installed `keras-denoise` script calls `main` here. The command parses
+its arguments before Keras is imported, so `--help`, `--version` and usage
+errors answer at once; it then starts the backend with its start-up lines
+on stderr silenced (see `keras_denoise.cli._runtime.start_keras`).
 """
 
-import contextlib
-import os
 import sys
 
 
-@contextlib.contextmanager
-def stderr_silenced():
-    """Silences file descriptor 2 (the backend's C++ start-up chatter)."""
-    try:
-        sys.stderr.flush()
-        saved = os.dup(2)
-    except (OSError, ValueError):
-        yield
-        return
-    try:
-        with open(os.devnull, "w") as devnull:
-            os.dup2(devnull.fileno(), 2)
-            yield
-    finally:
-        os.dup2(saved, 2)
-        os.close(saved)
-
-
-def quiet_import_keras():
-    """Imports Keras, the backend and `keras_denoise` without log lines."""
-    os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
-    with stderr_silenced():
-        import keras
-
-        if keras.backend.backend() == "tensorflow":
-            import tensorflow as tf
-
-            tf.constant(0.0) + 1.0  # triggers the first-op log lines
-        import keras_denoise  # noqa: F401 - registers the classes
-    return keras
-
-
 def main(argv=None):
-    """Runs `keras-denoise` with a quiet backend start; returns the status."""
-    quiet_import_keras()
+    """Runs `keras-denoise`; returns the exit status."""
     from keras_denoise.cli import main as cli_main
 
     return cli_main(argv)

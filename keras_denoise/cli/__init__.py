@@ -5,6 +5,10 @@ reported as one line on stderr (`keras-denoise: error: ...`) with a
 non-zero exit status and no traceback; outputs are written under temporary
 names and renamed, so a failed run leaves no half-written file. Set
 `KERAS_DENOISE_DEBUG=1` to see the traceback of an unexpected error.
+
+The arguments are parsed before Keras is imported: the modules imported
+here, and at the top of the command modules, import no backend, so
+`--help`, `--version` and usage errors answer at once.
 """
 
 import argparse
@@ -35,6 +39,26 @@ def _positive_int(text):
     return value
 
 
+def version_text():
+    """`keras-denoise X.Y.Z (Keras A.B.C, Python D.E.F)`, read from the
+    installed distributions' metadata without importing Keras; a checkout
+    that is not installed gives the package's own `__version__`."""
+    import platform
+    from importlib import metadata
+
+    try:
+        version = metadata.version("keras-denoise")
+    except metadata.PackageNotFoundError:
+        from keras_denoise import __version__ as version
+    try:
+        keras_version = f"Keras {metadata.version('keras')}, "
+    except metadata.PackageNotFoundError:
+        keras_version = ""
+    return (
+        f"{PROG} {version} ({keras_version}Python {platform.python_version()})"
+    )
+
+
 def _common(parser):
     parser.add_argument(
         "--seed", type=int, default=0, help="random seed (default: 0)"
@@ -56,6 +80,7 @@ def build_parser():
             "(keras_denoise)."
         ),
     )
+    parser.add_argument("--version", action="version", version=version_text())
     sub = parser.add_subparsers(
         dest="command", metavar="COMMAND", parser_class=_Parser
     )
@@ -333,6 +358,7 @@ def main(argv=None):
         `0` on success, `1` on an error, `2` on a usage error.
     """
     from keras_denoise.cli._runtime import CLIError
+    from keras_denoise.cli._runtime import start_keras
 
     parser = build_parser()
     try:
@@ -340,6 +366,7 @@ def main(argv=None):
     except SystemExit as exit_:
         return exit_.code if isinstance(exit_.code, int) else 2
     try:
+        start_keras()
         return args.run(args)
     except (CLIError, ValueError, TypeError, OSError, ImportError) as error:
         if os.environ.get("KERAS_DENOISE_DEBUG"):

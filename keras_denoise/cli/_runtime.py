@@ -33,6 +33,27 @@ def _stderr_silenced():
         os.close(saved)
 
 
+def start_keras():
+    """Imports Keras, starts its backend and registers the package's
+    classes, with the backend's start-up lines on stderr silenced.
+
+    The command calls this once its arguments are parsed; the package,
+    imported by then, did not import Keras when the process was started
+    as the command (see `keras_denoise._started_as_command`).
+    """
+    os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
+    import keras_denoise
+
+    with _stderr_silenced():
+        import keras
+
+        if keras.backend.backend() == "tensorflow":
+            import tensorflow as tf
+
+            tf.constant(0.0) + 1.0  # triggers the first-op log lines
+        keras_denoise._import_submodules()
+
+
 def import_keras():
     """Returns Keras with its backend started, without log lines.
 
