@@ -59,6 +59,29 @@ def version_text():
     )
 
 
+def _progress_options(parser):
+    group = parser.add_mutually_exclusive_group()
+    group.add_argument(
+        "-q",
+        "--quiet",
+        dest="verbosity",
+        action="store_const",
+        const=0,
+        help="no progress output",
+    )
+    group.add_argument(
+        "-v",
+        "--verbose",
+        dest="verbosity",
+        action="store_const",
+        const=2,
+        help=(
+            "one line per file (default: a progress bar with ETA over the "
+            "files on a terminal, nothing when piped)"
+        ),
+    )
+
+
 def _common(parser):
     parser.add_argument(
         "--seed", type=int, default=0, help="random seed (default: 0)"
@@ -239,8 +262,12 @@ def build_parser():
         "--verbose",
         type=int,
         choices=(0, 1, 2),
-        default=1,
-        help="fit verbosity: 0 silent, 1 progress bar, 2 one line/epoch",
+        default=None,
+        help=(
+            "fit verbosity: 0 silent, 1 progress bar, 2 one line per epoch "
+            "(default: 1 on a terminal, 2 when the output is piped or "
+            "redirected)"
+        ),
     )
     _common(train)
     train.set_defaults(run=train_command.run)
@@ -260,6 +287,7 @@ def build_parser():
     denoise.add_argument(
         "--batch-size", type=_positive_int, default=4, help="tiles per batch"
     )
+    _progress_options(denoise)
     _common(denoise)
     denoise.set_defaults(run=denoise_command.run)
 
@@ -320,6 +348,7 @@ def build_parser():
         metavar="N",
         help="directories and pairs: only the first N files (default: all)",
     )
+    _progress_options(evaluate)
     _common(evaluate)
     evaluate.set_defaults(run=evaluate_command.run)
 

@@ -15,6 +15,40 @@ def say(message):
     print(message, flush=True)
 
 
+def on_terminal():
+    """Whether standard output is a terminal (progress bars redraw lines
+    with control characters, which only a terminal should receive)."""
+    try:
+        return sys.stdout.isatty()
+    except (AttributeError, ValueError):
+        return False
+
+
+class Progress:
+    """Progress over the files of `denoise` and `evaluate`.
+
+    `verbosity` `None` (the default) draws a Keras progress bar with an
+    ETA on a terminal and prints nothing when the output is piped; `0`
+    prints nothing; `2` prints one line per file.
+    """
+
+    def __init__(self, total, verbosity=None, unit="file"):
+        self.total, self.count, self.verbosity = total, 0, verbosity
+        self.bar = None
+        if verbosity is None and on_terminal() and total:
+            import keras
+
+            self.bar = keras.utils.Progbar(total, unit_name=unit)
+
+    def add(self, name, count=1):
+        """Records `count` more items done, the last one called `name`."""
+        self.count += count
+        if self.bar is not None:
+            self.bar.add(count)
+        elif self.verbosity == 2:
+            say(f"[{self.count}/{self.total}] {name}")
+
+
 @contextlib.contextmanager
 def _stderr_silenced():
     """Silences file descriptor 2 (the backend's C++ log lines)."""

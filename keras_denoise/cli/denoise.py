@@ -3,6 +3,7 @@
 import os
 
 from keras_denoise.cli._runtime import CLIError
+from keras_denoise.cli._runtime import Progress
 from keras_denoise.cli._runtime import import_keras
 from keras_denoise.cli._runtime import load_model
 from keras_denoise.cli._runtime import model_kind
@@ -15,7 +16,11 @@ from keras_denoise.cli.restore import denoise_array
 def run(args):
     """Runs `denoise` with the parsed arguments; returns the exit status."""
     return denoise(
-        args.inputs, args.model, args.output, batch_size=args.batch_size
+        args.inputs,
+        args.model,
+        args.output,
+        batch_size=args.batch_size,
+        verbosity=args.verbosity,
     )
 
 
@@ -55,8 +60,12 @@ def collect_inputs(inputs):
     return files
 
 
-def denoise(inputs, model_path, output, batch_size=4):
-    """Denoises the files `inputs` into the directory `output`."""
+def denoise(inputs, model_path, output, batch_size=4, verbosity=None):
+    """Denoises the files `inputs` into the directory `output`.
+
+    `verbosity`: `None` for a progress bar on a terminal (nothing when
+    piped), `0` for no output but errors, `2` for one line per file.
+    """
     files = collect_inputs(inputs)
     target = os.path.abspath(output)
     for path in files:
@@ -73,7 +82,7 @@ def denoise(inputs, model_path, output, batch_size=4):
             "outputs images, or a dual model with a 'denoised' output"
         )
     check_output_dir(output)
-    keras = import_keras()
+    import_keras()
     from keras_denoise.datasets import read_image
     from keras_denoise.datasets import write_image
 
@@ -81,7 +90,7 @@ def denoise(inputs, model_path, output, batch_size=4):
     # file fails here, not after hundreds of images were denoised.
     for path in files:
         read_image(path)
-    progress = keras.utils.Progbar(len(files), unit_name="image")
+    progress = Progress(len(files), verbosity, unit="image")
     with Outputs(output) as outputs:
         for path in files:
             image, bit_depth = read_image(path)
@@ -89,6 +98,7 @@ def denoise(inputs, model_path, output, batch_size=4):
             write_image(
                 outputs.path(os.path.basename(path)), restored, bit_depth
             )
-            progress.add(1)
-    say(f"Wrote {len(files)} denoised image(s) to {output}")
+            progress.add(path)
+    if verbosity != 0:
+        say(f"Wrote {len(files)} denoised image(s) to {output}")
     return 0

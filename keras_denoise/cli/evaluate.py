@@ -30,6 +30,7 @@ class EvaluateOptions:
     eval_images: int
     image_size: int | None
     max_eval_images: int | None
+    verbosity: int | None
     seed: int
 
 
@@ -69,7 +70,11 @@ def evaluate(options):
             f"model {options.model} takes {channels}-channel images but "
             f"--data {options.data} has {data.channels} channel(s)"
         )
-    kwargs = {"seed": options.seed, "batch_size": options.batch_size}
+    kwargs = {
+        "seed": options.seed,
+        "batch_size": options.batch_size,
+        "verbosity": options.verbosity,
+    }
     if options.output is None:
         _, text, _ = scoring.evaluate_model(
             model, data, mixture, examples_dir=None, **kwargs

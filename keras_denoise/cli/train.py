@@ -8,6 +8,7 @@ from keras_denoise.cli import specs
 from keras_denoise.cli._options import from_namespace
 from keras_denoise.cli._runtime import CLIError
 from keras_denoise.cli._runtime import import_keras
+from keras_denoise.cli._runtime import on_terminal
 from keras_denoise.cli._runtime import save_model_atomic
 from keras_denoise.cli._runtime import say
 from keras_denoise.cli.building import LABELLED_MODELS
@@ -45,7 +46,7 @@ class TrainOptions:
     depth: int | None
     filters: int | None
     output: str
-    verbose: int
+    verbose: int | None
     seed: int
 
     def data_options(self):
@@ -170,8 +171,13 @@ def _fit(model, data, corruption, options):
         f"{count} images against noise {options.noise!r} for "
         f"{options.epochs} epoch(s)"
     )
+    verbose = options.verbose
+    if verbose is None:
+        # A progress bar redraws its line with backspaces and escape
+        # sequences: fine on a terminal, noise in a log file.
+        verbose = 1 if on_terminal() else 2
     return model.fit(
-        dataset, epochs=options.epochs, verbose=options.verbose, shuffle=False
+        dataset, epochs=options.epochs, verbose=verbose, shuffle=False
     )
 
 
