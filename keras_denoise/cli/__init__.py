@@ -119,7 +119,8 @@ def build_parser():
             "sigma 0-50 (0-255 scale); a few minutes on a laptop CPU. "
             "Writes OUTPUT/model.keras (as soon as training ends), "
             "OUTPUT/metrics.json (held-out PSNR/SSIM/MSE per corruption, "
-            "with a total-variation baseline), OUTPUT/history.png and "
+            "with a total-variation baseline), OUTPUT/history.png (training "
+            "curves), OUTPUT/evaluation.png (PSNR per corruption) and "
             "OUTPUT/examples_*.png. Held out: photographs astronaut, camera "
             "and coins (natural data), the test split (labelled sets), or "
             "a seeded tenth of the files (directories, pairs), evaluated "
@@ -325,7 +326,10 @@ def build_parser():
         "--output",
         default=None,
         metavar="DIR",
-        help="also write DIR/metrics.json and DIR/examples_*.png",
+        help=(
+            "also write DIR/metrics.json, DIR/evaluation.png (PSNR per "
+            "corruption) and DIR/examples_*.png"
+        ),
     )
     evaluate.add_argument("--batch-size", type=_positive_int, default=32)
     evaluate.add_argument(

@@ -81,9 +81,13 @@ def evaluate(options):
         )
     else:
         with Outputs(options.output) as outputs:
-            summary, text, _ = scoring.evaluate_model(
+            summary, text, report = scoring.evaluate_model(
                 model, data, mixture, examples_dir=outputs.stage, **kwargs
             )
             write_json(outputs.path("metrics.json"), summary)
+            if report is not None:
+                from keras_denoise.visualization import corruption_chart
+
+                corruption_chart(report, outputs.path("evaluation.png"))
     say(text)
     return 0

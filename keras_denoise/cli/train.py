@@ -144,7 +144,7 @@ def train(options):
     if "autoencoder" in histories:
         written.insert(0, "autoencoder.keras")
     if report is not None:
-        written.append("examples_*.png")
+        written += ["evaluation.png", "examples_*.png"]
     say(
         f"Wrote {options.output}/{', '.join(written[:-1])} and {written[-1]} "
         f"in {time.time() - started:.0f} s"
@@ -186,6 +186,7 @@ def _write_outputs(
 ):
     """Held-out evaluation, history plot and metrics.json, all or none."""
     from keras_denoise.cli import scoring
+    from keras_denoise.visualization import corruption_chart
     from keras_denoise.visualization import history_plot
 
     def curves(fit_history):
@@ -204,6 +205,8 @@ def _write_outputs(
             examples_dir=outputs.stage,
         )
         history_plot(history, outputs.path("history.png"))
+        if report is not None:
+            corruption_chart(report, outputs.path("evaluation.png"))
         summary.update(
             {
                 "model": options.model,

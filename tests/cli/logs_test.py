@@ -9,6 +9,7 @@ import sys
 import numpy as np
 import pytest
 from cli_helpers import TINY
+from PIL import Image
 
 from keras_denoise import datasets
 from keras_denoise.cli import main
@@ -49,6 +50,10 @@ def test_evaluate_rows_are_named_by_their_settings(trained, tmp_path, capsys):
     names = ["gaussian:25", "saltpepper:0.05", "blur:1", "gaussian:10+blur:1"]
     names.append("clean")
     summary = json.loads((out / "metrics.json").read_text())
+    # The chart of these rows: a real picture, not a blank one.
+    chart = np.asarray(Image.open(out / "evaluation.png"))
+    assert chart.shape[0] >= 300 and chart.shape[1] >= 480
+    assert chart.std() > 20
     assert list(summary["corruptions"]) == names
     table = capsys.readouterr().out.splitlines()
     assert [line.split()[0] for line in table[2 : 2 + len(names)]] == names
