@@ -579,7 +579,7 @@ def corruption_chart(report, path=None, metric="psnr", size=None):
 
     names = list(rows)
     if size is None:
-        size = (max(480, 160 + 100 * len(names)), 360)
+        size = (max(480, 280 + 100 * len(names)), 360)
     figure = _figure(size)
     axes = figure.add_subplot()
     width = 0.8 / len(series)
@@ -596,14 +596,17 @@ def corruption_chart(report, path=None, metric="psnr", size=None):
         if part == "output":
             axes.bar_label(
                 bars,
-                labels=["" if np.isnan(h) else f"{h:.3g}" for h in heights],
+                labels=[
+                    "" if np.isnan(h) else f"{h:.1f}" if h >= 1 else f"{h:.3g}"
+                    for h in heights
+                ],
                 fontsize="x-small",
             )
     axes.set_xticks(positions, names, rotation=20, ha="right")
     axes.set_xlabel("corruption")
     axes.set_ylabel(metrics[metric])
     axes.set_title(f"{metrics[metric].split()[0]} per corruption")
-    axes.legend(fontsize="small")
+    axes.legend(fontsize="small", loc="upper left", bbox_to_anchor=(1.0, 1.0))
     axes.grid(True, axis="y", alpha=0.3)
     figure.tight_layout()
     return _render(figure, path)
