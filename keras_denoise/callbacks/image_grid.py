@@ -61,7 +61,9 @@ class ImageGrid(keras.callbacks.Callback):
             `None`.
         tensorboard_dir: if given, the grid is also written as an image
             summary to a TensorBoard log directory (TensorFlow is imported
-            for this only). Defaults to `None`.
+            for this only; viewing it needs TensorBoard, which TensorFlow
+            no longer installs: `pip install "keras-denoise[tensorboard]"`).
+            Defaults to `None`.
         output_name: name of the model output to show, for models with
             several outputs. Defaults to `None` (see above).
         image_shape: `(height, width)` or `(height, width, channels)` used

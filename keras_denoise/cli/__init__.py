@@ -5,6 +5,10 @@ reported as one line on stderr (`keras-denoise: error: ...`) with a
 non-zero exit status and no traceback; outputs are written under temporary
 names and renamed, so a failed run leaves no half-written file. Set
 `KERAS_DENOISE_DEBUG=1` to see the traceback of an unexpected error.
+
+The arguments are parsed before Keras is imported: the modules imported
+here, and at the top of the command modules, import no backend, so
+`--help`, `--version` and usage errors answer at once.
 """
 
 import argparse
@@ -33,6 +37,49 @@ def _positive_int(text):
     if value < 1:
         raise argparse.ArgumentTypeError(f"must be at least 1, got {value}")
     return value
+
+
+def version_text():
+    """`keras-denoise X.Y.Z (Keras A.B.C, Python D.E.F)`, read from the
+    installed distributions' metadata without importing Keras; a checkout
+    that is not installed gives the package's own `__version__`."""
+    import platform
+    from importlib import metadata
+
+    try:
+        version = metadata.version("keras-denoise")
+    except metadata.PackageNotFoundError:
+        from keras_denoise import __version__ as version
+    try:
+        keras_version = f"Keras {metadata.version('keras')}, "
+    except metadata.PackageNotFoundError:
+        keras_version = ""
+    return (
+        f"{PROG} {version} ({keras_version}Python {platform.python_version()})"
+    )
+
+
+def _progress_options(parser):
+    group = parser.add_mutually_exclusive_group()
+    group.add_argument(
+        "-q",
+        "--quiet",
+        dest="verbosity",
+        action="store_const",
+        const=0,
+        help="no progress output",
+    )
+    group.add_argument(
+        "-v",
+        "--verbose",
+        dest="verbosity",
+        action="store_const",
+        const=2,
+        help=(
+            "one line per file (default: a progress bar with ETA over the "
+            "files on a terminal, nothing when piped)"
+        ),
+    )
 
 
 def _common(parser):
@@ -64,6 +111,7 @@ def build_parser():
             "(keras_denoise)."
         ),
     )
+    parser.add_argument("--version", action="version", version=version_text())
     sub = parser.add_subparsers(
         dest="command", metavar="COMMAND", parser_class=_Parser
     )
@@ -79,7 +127,8 @@ def build_parser():
             "sigma 0-50 (0-255 scale); a few minutes on a laptop CPU. "
             "Writes OUTPUT/model.keras (as soon as training ends), "
             "OUTPUT/metrics.json (held-out PSNR/SSIM/MSE per corruption, "
-            "with a total-variation baseline), OUTPUT/history.png and "
+            "with a total-variation baseline), OUTPUT/history.png (training "
+            "curves), OUTPUT/evaluation.png (PSNR per corruption) and "
             "OUTPUT/examples_*.png. Held out: photographs astronaut, camera "
             "and coins (natural data), the test split (labelled sets), or "
             "a seeded tenth of the files (directories, pairs), evaluated "
@@ -222,8 +271,12 @@ def build_parser():
         "--verbose",
         type=int,
         choices=(0, 1, 2),
-        default=1,
-        help="fit verbosity: 0 silent, 1 progress bar, 2 one line/epoch",
+        default=None,
+        help=(
+            "fit verbosity: 0 silent, 1 progress bar, 2 one line per epoch "
+            "(default: 1 on a terminal, 2 when the output is piped or "
+            "redirected)"
+        ),
     )
     _common(train)
     train.set_defaults(run=train_command.run)
@@ -243,6 +296,7 @@ def build_parser():
     denoise.add_argument(
         "--batch-size", type=_positive_int, default=4, help="tiles per batch"
     )
+    _progress_options(denoise)
     _common(denoise)
     denoise.set_defaults(run=denoise_command.run)
 
@@ -280,7 +334,10 @@ def build_parser():
         "--output",
         default=None,
         metavar="DIR",
-        help="also write DIR/metrics.json and DIR/examples_*.png",
+        help=(
+            "also write DIR/metrics.json, DIR/evaluation.png (PSNR per "
+            "corruption) and DIR/examples_*.png"
+        ),
     )
     evaluate.add_argument("--batch-size", type=_positive_int, default=32)
     evaluate.add_argument(
@@ -303,6 +360,7 @@ def build_parser():
         metavar="N",
         help="directories and pairs: only the first N files (default: all)",
     )
+    _progress_options(evaluate)
     _common(evaluate)
     evaluate.set_defaults(run=evaluate_command.run)
 
@@ -343,6 +401,7 @@ def main(argv=None):
     from keras_denoise.cli import _signals
     from keras_denoise.cli._runtime import CLIError
     from keras_denoise.cli._runtime import guard_stdout
+    from keras_denoise.cli._runtime import start_keras
 
     _signals.install()
     guard_stdout()
@@ -352,6 +411,7 @@ def main(argv=None):
     except SystemExit as exit_:
         return exit_.code if isinstance(exit_.code, int) else 2
     try:
+        start_keras()
         return args.run(args)
     except (CLIError, ValueError, TypeError, OSError, ImportError) as error:
         if os.environ.get("KERAS_DENOISE_DEBUG"):

@@ -15,6 +15,40 @@ def say(message):
     print(message, flush=True)
 
 
+def on_terminal():
+    """Whether standard output is a terminal (progress bars redraw lines
+    with control characters, which only a terminal should receive)."""
+    try:
+        return sys.stdout.isatty()
+    except (AttributeError, ValueError):
+        return False
+
+
+class Progress:
+    """Progress over the files of `denoise` and `evaluate`.
+
+    `verbosity` `None` (the default) draws a Keras progress bar with an
+    ETA on a terminal and prints nothing when the output is piped; `0`
+    prints nothing; `2` prints one line per file.
+    """
+
+    def __init__(self, total, verbosity=None, unit="file"):
+        self.total, self.count, self.verbosity = total, 0, verbosity
+        self.bar = None
+        if verbosity is None and on_terminal() and total:
+            import keras
+
+            self.bar = keras.utils.Progbar(total, unit_name=unit)
+
+    def add(self, name, count=1):
+        """Records `count` more items done, the last one called `name`."""
+        self.count += count
+        if self.bar is not None:
+            self.bar.add(count)
+        elif self.verbosity == 2:
+            say(f"[{self.count}/{self.total}] {name}")
+
+
 @contextlib.contextmanager
 def _stderr_silenced():
     """Silences file descriptor 2 (the backend's C++ log lines)."""
@@ -31,6 +65,35 @@ def _stderr_silenced():
     finally:
         os.dup2(saved, 2)
         os.close(saved)
+
+
+def start_keras():
+    """Imports Keras, starts its backend and registers the package's
+    classes, with the backend's start-up lines on stderr silenced.
+
+    The command calls this once its arguments are parsed; the package,
+    imported by then, did not import Keras when the process was started
+    as the command (see `keras_denoise._started_as_command`).
+    """
+    os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
+    import keras_denoise
+
+    try:
+        with _stderr_silenced():
+            import keras
+
+            if keras.backend.backend() == "tensorflow":
+                import tensorflow as tf
+
+                tf.constant(0.0) + 1.0  # triggers the first-op log lines
+            keras_denoise._import_submodules()
+    except Exception as error:  # noqa: BLE001 - one line, no traceback
+        detail = " ".join(str(error).split()) or type(error).__name__
+        backend = os.environ.get("KERAS_BACKEND", "tensorflow")
+        raise CLIError(
+            f"cannot start Keras with backend {backend!r} (KERAS_BACKEND): "
+            f"{detail}"
+        ) from None
 
 
 def import_keras():

@@ -3,6 +3,7 @@
 import os
 
 from keras_denoise.cli._runtime import CLIError
+from keras_denoise.cli._runtime import Progress
 from keras_denoise.cli._runtime import check_image_to_image
 from keras_denoise.cli._runtime import import_keras
 from keras_denoise.cli._runtime import load_model
@@ -21,6 +22,7 @@ def run(args):
         args.output,
         batch_size=args.batch_size,
         overwrite=args.overwrite,
+        verbosity=args.verbosity,
     )
 
 
@@ -60,8 +62,14 @@ def collect_inputs(inputs):
     return files
 
 
-def denoise(inputs, model_path, output, batch_size=4, overwrite=False):
-    """Denoises the files `inputs` into the directory `output`."""
+def denoise(
+    inputs, model_path, output, batch_size=4, overwrite=False, verbosity=None
+):
+    """Denoises the files `inputs` into the directory `output`.
+
+    `verbosity`: `None` for a progress bar on a terminal (nothing when
+    piped), `0` for no output but errors, `2` for one line per file.
+    """
     from keras_denoise.cli.outputs import check_empty_dir
     from keras_denoise.cli.outputs import check_no_overlap
     from keras_denoise.cli.outputs import check_not_empty_path
@@ -86,7 +94,7 @@ def denoise(inputs, model_path, output, batch_size=4, overwrite=False):
         )
     check_image_to_image(model, model_path)
     check_output_dir(output, check_empty=False)
-    keras = import_keras()
+    import_keras()
     from keras_denoise.datasets import read_image
     from keras_denoise.datasets import write_image
 
@@ -96,7 +104,7 @@ def denoise(inputs, model_path, output, batch_size=4, overwrite=False):
         for path in files:
             read_image(path)
         check_empty_dir(output, overwrite)
-        progress = keras.utils.Progbar(len(files), unit_name="image")
+        progress = Progress(len(files), verbosity, unit="image")
         with Outputs(output, replace=overwrite) as outputs:
             for path in files:
                 image, bit_depth = read_image(path)
@@ -104,6 +112,7 @@ def denoise(inputs, model_path, output, batch_size=4, overwrite=False):
                 write_image(
                     outputs.path(os.path.basename(path)), restored, bit_depth
                 )
-                progress.add(1)
-    say(f"Wrote {len(files)} denoised image(s) to {output}")
+                progress.add(path)
+    if verbosity != 0:
+        say(f"Wrote {len(files)} denoised image(s) to {output}")
     return 0

@@ -33,6 +33,7 @@ class EvaluateOptions:
     eval_images: int
     image_size: int | None
     max_eval_images: int | None
+    verbosity: int | None
     seed: int
     overwrite: bool = False
 
@@ -88,17 +89,25 @@ def _evaluate(options):
         )
     if kind == "classifier":
         _check_classes(model, options, data)
-    kwargs = {"seed": options.seed, "batch_size": options.batch_size}
+    kwargs = {
+        "seed": options.seed,
+        "batch_size": options.batch_size,
+        "verbosity": options.verbosity,
+    }
     if options.output is None:
         _, text, _ = scoring.evaluate_model(
             model, data, mixture, examples_dir=None, **kwargs
         )
     else:
         with Outputs(options.output, replace=options.overwrite) as outputs:
-            summary, text, _ = scoring.evaluate_model(
+            summary, text, report = scoring.evaluate_model(
                 model, data, mixture, examples_dir=outputs.stage, **kwargs
             )
             write_json(outputs.path("metrics.json"), summary)
+            if report is not None:
+                from keras_denoise.visualization import corruption_chart
+
+                corruption_chart(report, outputs.path("evaluation.png"))
     say(text)
     return 0
 

@@ -3,18 +3,21 @@ the TV baseline) and accuracy per corruption, as `train` and `evaluate`
 report them."""
 
 from keras_denoise.cli import specs
+from keras_denoise.cli._runtime import Progress
 from keras_denoise.cli._runtime import fixed_size
 from keras_denoise.cli._runtime import model_kind
 from keras_denoise.cli._runtime import say
+
+# `evaluate`'s rows without `--noise`, named by their settings in the
+# `--noise` grammar: one corruption of each kind, then a chain.
+DEFAULT_EVALUATION = "gaussian:25,saltpepper:0.05,blur:1,gaussian:10+blur:1"
 
 
 def evaluation_set(mixture, seed):
     """Named corruptions to evaluate: those of `mixture` at fixed
     severities, or the library's default set for `None`."""
     if mixture is None:
-        from keras_denoise.evaluation import default_corruptions
-
-        return default_corruptions(seed=seed)
+        mixture = specs.parse_noise(DEFAULT_EVALUATION)
     return specs.evaluation_corruptions(mixture, seed=seed)
 
 
@@ -29,7 +32,9 @@ def _baselines():
     return {"tv": denoise_tv}
 
 
-def evaluate_denoising(model, data, mixture, *, seed, batch_size, examples_dir):
+def evaluate_denoising(
+    model, data, mixture, *, seed, batch_size, examples_dir, verbosity=None
+):
     """The `CorruptionReport` of `model` on the held-out images."""
     from keras_denoise.cli.restore import denoise_batch
     from keras_denoise.evaluation import evaluate_corruptions
@@ -41,9 +46,15 @@ def evaluate_denoising(model, data, mixture, *, seed, batch_size, examples_dir):
         corruptions = evaluation_set(mixture, seed)
     predict_fn = None
     if data.test_files is not None and size is None:
-        # Full-size files: restore them as `denoise` does, in tiles.
+        # Full-size files: restore them as `denoise` does, in tiles,
+        # one corruption of each file after the other.
+        rows = len(corruptions) + (noisy is not None)
+        progress = Progress(len(data.test_files) * rows, verbosity)
+
         def predict_fn(batch):
-            return denoise_batch(model, batch)
+            restored = denoise_batch(model, batch)
+            progress.add(f"{len(batch)} image(s)", len(batch))
+            return restored
 
     return evaluate_corruptions(
         None if predict_fn is not None else model,
@@ -57,7 +68,9 @@ def evaluate_denoising(model, data, mixture, *, seed, batch_size, examples_dir):
     )
 
 
-def evaluate_model(model, data, mixture, *, seed, batch_size, examples_dir):
+def evaluate_model(
+    model, data, mixture, *, seed, batch_size, examples_dir, verbosity=None
+):
     """Held-out figures: denoising ones for image outputs, accuracy per
     corruption for class outputs (with labelled data).
 
@@ -81,6 +94,7 @@ def evaluate_model(model, data, mixture, *, seed, batch_size, examples_dir):
             seed=seed,
             batch_size=batch_size,
             examples_dir=examples_dir,
+            verbosity=verbosity,
         )
         summary, text = report.to_dict(), str(report)
     if kind != "denoiser" and data.test_labels is not None:

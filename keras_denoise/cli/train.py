@@ -9,6 +9,7 @@ from keras_denoise.cli import specs
 from keras_denoise.cli._options import from_namespace
 from keras_denoise.cli._runtime import CLIError
 from keras_denoise.cli._runtime import import_keras
+from keras_denoise.cli._runtime import on_terminal
 from keras_denoise.cli._runtime import save_model_atomic
 from keras_denoise.cli._runtime import say
 from keras_denoise.cli.building import LABELLED_MODELS
@@ -55,7 +56,7 @@ class TrainOptions:
     depth: int | None
     filters: int | None
     output: str
-    verbose: int
+    verbose: int | None
     seed: int
     overwrite: bool = False
 
@@ -176,7 +177,7 @@ def _train_locked(options, data_spec, mixture):
     if "autoencoder" in histories:
         written.insert(0, "autoencoder.keras")
     if report is not None:
-        written.append("examples_*.png")
+        written += ["evaluation.png", "examples_*.png"]
     say(
         f"Wrote {options.output}/{', '.join(written[:-1])} and {written[-1]} "
         f"in {time.time() - started:.0f} s"
@@ -230,8 +231,13 @@ def _fit(model, data, corruption, options):
         f"{count} images against noise {options.noise!r} for "
         f"{options.epochs} epoch(s)"
     )
+    verbose = options.verbose
+    if verbose is None:
+        # A progress bar redraws its line with backspaces and escape
+        # sequences: fine on a terminal, noise in a log file.
+        verbose = 1 if on_terminal() else 2
     return model.fit(
-        dataset, epochs=options.epochs, verbose=options.verbose, shuffle=False
+        dataset, epochs=options.epochs, verbose=verbose, shuffle=False
     )
 
 
@@ -240,6 +246,7 @@ def _write_outputs(
 ):
     """Held-out evaluation, history plot and metrics.json, all or none."""
     from keras_denoise.cli import scoring
+    from keras_denoise.visualization import corruption_chart
     from keras_denoise.visualization import history_plot
 
     def curves(fit_history):
@@ -258,6 +265,8 @@ def _write_outputs(
             examples_dir=outputs.stage,
         )
         history_plot(history, outputs.path("history.png"))
+        if report is not None:
+            corruption_chart(report, outputs.path("evaluation.png"))
         summary.update(
             {
                 "model": options.model,

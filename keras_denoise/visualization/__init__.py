@@ -1,6 +1,8 @@
-"""Image grids, latent-space plots and history plots, drawn with Pillow."""
+"""Image grids (Pillow) and charts (matplotlib): latent-space scatter,
+training history, figures per corruption."""
 
 from keras_denoise.visualization.plots import comparison_grid
+from keras_denoise.visualization.plots import corruption_chart
 from keras_denoise.visualization.plots import history_plot
 from keras_denoise.visualization.plots import image_grid
 from keras_denoise.visualization.plots import latent_scatter
@@ -8,6 +10,7 @@ from keras_denoise.visualization.plots import project_2d
 
 __all__ = [
     "comparison_grid",
+    "corruption_chart",
     "history_plot",
     "image_grid",
     "latent_scatter",

@@ -18,6 +18,7 @@ class TestTrain:
     def test_default_outputs(self, trained):
         names = sorted(os.listdir(trained))
         assert names == [
+            "evaluation.png",
             "examples_clean.png",
             "examples_gaussian_15.png",
             "examples_gaussian_25.png",

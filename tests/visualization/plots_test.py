@@ -70,18 +70,41 @@ class TestImageGrid:
             visualization.image_grid(rows, **kwargs)
 
 
+def _colors(plot):
+    return {tuple(p) for p in plot.reshape(-1, 3)}
+
+
 class TestLatentScatter:
-    def test_points_are_colored_by_label(self, tmp_path):
+    def test_points_are_colored_by_label_with_a_legend(self, tmp_path):
         codes = np.array([[0.0, 0.0], [1.0, 1.0]])
         path = tmp_path / "latent.png"
         plot = visualization.latent_scatter(
-            codes, labels=[0, 3], path=str(path), size=100
+            codes, labels=[0, 3], path=str(path), size=200, point_radius=4
         )
-        assert plot.shape == (100, 100, 3)
-        # (0, 0) maps to the bottom-left corner, (1, 1) to the top right.
-        assert tuple(plot[80, 20]) == (31, 119, 180)
-        assert tuple(plot[20, 80]) == (214, 39, 40)
+        assert plot.shape == (200, 200, 3)
+        # tab10 colours 0 and 3, as dots and in the legend.
+        assert {(31, 119, 180), (214, 39, 40)} <= _colors(plot)
         assert path.exists()
+
+    def test_many_labels_get_a_colour_bar(self, rng, monkeypatch):
+        from matplotlib.figure import Figure
+
+        bars = []
+        real = Figure.colorbar
+
+        def recording(self, *args, **kwargs):
+            bars.append(real(self, *args, **kwargs))
+            return bars[-1]
+
+        monkeypatch.setattr(Figure, "colorbar", recording)
+        codes = rng.normal(size=(60, 2))
+        plot = visualization.latent_scatter(
+            codes, labels=np.arange(60), size=200
+        )
+        assert plot.shape == (200, 200, 3)
+        assert len(bars) == 1 and bars[0].ax.get_ylabel() == "label"
+        visualization.latent_scatter(codes, labels=np.arange(60) % 4)
+        assert len(bars) == 1  # four classes: a legend instead
 
     def test_pca_for_more_dimensions(self, rng):
         codes = rng.normal(size=(50, 6))
@@ -96,17 +119,39 @@ class TestLatentScatter:
 
 
 class TestHistoryPlot:
-    def test_draws_curves(self, tmp_path):
+    def test_draws_training_and_validation_curves(self, tmp_path):
         path = tmp_path / "history.png"
         plot = visualization.history_plot(
             {"loss": [1.0, 0.5, 0.25], "val_loss": [1.2, 0.8, 0.6]},
             path=str(path),
-            size=(200, 150),
+            size=(300, 200),
         )
-        assert plot.shape == (150, 200, 3)
-        colors = {tuple(p) for p in plot.reshape(-1, 3)}
-        assert (31, 119, 180) in colors and (255, 127, 14) in colors
+        assert plot.shape == (200, 300, 3)
+        assert {(31, 119, 180), (255, 127, 14)} <= _colors(plot)
         assert path.exists()
+
+    def test_one_panel_per_vae_term(self, monkeypatch):
+        from matplotlib.figure import Figure
+
+        axes = []
+        real = Figure.add_subplot
+
+        def recording(self, *args, **kwargs):
+            axes.append(real(self, *args, **kwargs))
+            return axes[-1]
+
+        monkeypatch.setattr(Figure, "add_subplot", recording)
+        history = {
+            "loss": [145.0, 120.0, 107.0],
+            "reconstruction_loss": [144.9, 118.0, 105.0],
+            "kl_loss": [0.01, 0.5, 2.0],
+        }
+        plot = visualization.history_plot(history)
+        assert plot.shape == (300, 1200, 3)
+        assert [a.get_title() for a in axes] == list(history)
+        assert [a.get_xlabel() for a in axes] == ["epoch"] * 3
+        # kl_loss spans more than two decades: a logarithmic axis.
+        assert [a.get_yscale() for a in axes] == ["linear", "linear", "log"]
 
     def test_accepts_a_history_object(self):
         class History:
@@ -121,3 +166,35 @@ class TestHistoryPlot:
             visualization.history_plot([1.0, 2.0])
         with pytest.raises(ValueError, match="no epoch"):
             visualization.history_plot({"loss": []})
+
+
+class TestCorruptionChart:
+    def test_bars_per_corruption(self, tmp_path):
+        report = {
+            "corruptions": {
+                "gaussian:25": {
+                    "input": {"psnr": 20.2},
+                    "output": {"psnr": 28.1},
+                    "baselines": {"tv": {"psnr": 26.0}},
+                },
+                "clean": {
+                    "input": {"psnr": None},
+                    "output": {"psnr": 39.0},
+                    "baselines": {"tv": {"psnr": 30.0}},
+                },
+            }
+        }
+        path = tmp_path / "chart.png"
+        chart = visualization.corruption_chart(report, path=str(path))
+        assert chart.shape == (360, 480, 3)
+        # input, output and tv bars in tab10 colours 0, 1 and 2.
+        assert {(31, 119, 180), (255, 127, 14), (44, 160, 44)} <= _colors(chart)
+        assert path.exists()
+
+    def test_invalid(self):
+        with pytest.raises(ValueError, match="metric"):
+            visualization.corruption_chart({"corruptions": {}}, metric="x")
+        with pytest.raises(TypeError, match="CorruptionReport"):
+            visualization.corruption_chart([1, 2])
+        with pytest.raises(ValueError, match="no corruption"):
+            visualization.corruption_chart({"corruptions": {}})
