@@ -142,7 +142,7 @@ def build_parser():
     train.add_argument(
         "--model",
         choices=building.MODELS,
-        default="residual_denoiser",
+        default=None,
         help=(
             "model builder (default: residual_denoiser). "
             "backbone_autoencoder: encoder from --backbone; "
@@ -152,6 +152,17 @@ def build_parser():
             "saved as autoencoder.keras, then a classifier on its frozen "
             "encoder) need labelled data and report accuracy per "
             "corruption"
+        ),
+    )
+    train.add_argument(
+        "--init",
+        choices=building.PRETRAINED,
+        default=None,
+        metavar="NAME",
+        help=(
+            "fine-tune a shipped trained denoiser instead of building a new "
+            f"model: {', '.join(building.PRETRAINED)} (gray or RGB data to "
+            "match)"
         ),
     )
     train.add_argument(
@@ -291,7 +302,28 @@ def build_parser():
         ),
     )
     denoise.add_argument("inputs", nargs="+", metavar="INPUT")
-    denoise.add_argument("--model", required=True, metavar="PATH")
+    denoise.add_argument(
+        "--model",
+        default=None,
+        metavar="PATH",
+        help=(
+            "a .keras model, or the name of a shipped model "
+            f"({', '.join(building.PRETRAINED)}); default: the shipped "
+            "model matching each image's channels (gaussian_gray for gray "
+            "images, gaussian_color for colour ones)"
+        ),
+    )
+    denoise.add_argument(
+        "--noise-level",
+        type=float,
+        default=None,
+        metavar="SIGMA",
+        help=(
+            "noise standard deviation on the 0-255 scale, for a model with "
+            "a noise-level input (unet_denoiser(noise_level_input=True)); "
+            "the shipped models are blind and estimate it themselves"
+        ),
+    )
     denoise.add_argument("--output", required=True, metavar="DIR")
     denoise.add_argument(
         "--batch-size", type=_positive_int, default=4, help="tiles per batch"

@@ -6,6 +6,7 @@ from keras_denoise.cli._runtime import model_kind
 
 MODELS = (
     "residual_denoiser",
+    "unet_denoiser",
     "conv_autoencoder",
     "dense_autoencoder",
     "backbone_autoencoder",
@@ -30,6 +31,13 @@ LATENT_DIM = 32
 DEFAULT_DEPTH = 8
 DEFAULT_FILTERS = 32
 LEARNING_RATE = 3e-3
+# Fine-tuning a shipped model (`--init`): a small rate keeps what it
+# learned while it adapts to the new data.
+FINE_TUNE_LEARNING_RATE = 1e-4
+# The shipped models `--init` and `denoise` take, as
+# `keras_denoise.models.pretrained_names()` lists them (written out so that
+# the parser needs no Keras; a test keeps the two equal).
+PRETRAINED = ("gaussian_color", "gaussian_gray")
 
 
 def backbone_factory(name):
@@ -100,6 +108,8 @@ def build_model(
             # learns faster in a few hundred steps.
             batch_norm=False,
         )
+    if name == "unet_denoiser":
+        return models.unet_denoiser(channels=data.channels)
     if name in ("conv_autoencoder", "latent_classifier"):
         if name == "latent_classifier":
             return models.conv_autoencoder(shape, latent_dim=LATENT_DIM)
@@ -139,7 +149,21 @@ def latent_classifier(autoencoder, num_classes):
     )
 
 
-def compile_model(model, steps):
+def pretrained_model(name, data):
+    """The shipped model `name`, to fine-tune on `data` (`--init`)."""
+    from keras_denoise import models
+
+    model = models.pretrained(name)
+    channels = model.inputs[0].shape[-1]
+    if channels != data.channels:
+        raise CLIError(
+            f"--init {name} takes {channels}-channel images but the data "
+            f"have {data.channels} channel(s)"
+        )
+    return model
+
+
+def compile_model(model, steps, learning_rate=LEARNING_RATE):
     """Compiles `model` with the recipe of its kind, for `steps` steps."""
     import keras
 
@@ -165,7 +189,7 @@ def compile_model(model, steps):
         # Cosine decay over the whole run: fast progress early, a settled
         # model at the end of a short training.
         schedule = keras.optimizers.schedules.CosineDecay(
-            LEARNING_RATE, max(steps, 1), alpha=0.05
+            learning_rate, max(steps, 1), alpha=0.05
         )
         model.compile(optimizer=keras.optimizers.Adam(schedule), loss="mse")
 

@@ -23,7 +23,71 @@ def run(args):
         batch_size=args.batch_size,
         overwrite=args.overwrite,
         verbosity=args.verbosity,
+        noise_level=args.noise_level,
     )
+
+
+def _shipped(name):
+    from keras_denoise import models
+
+    return models.pretrained(name)
+
+
+def _with_noise_level(model, model_path, noise_level):
+    """`model` as a one-input model: with a noise-level input (FFDNet
+    style), the map is filled with `noise_level` (0-255 scale)."""
+    inputs = getattr(model, "inputs", None) or []
+    takes_level = len(inputs) == 2
+    if noise_level is None:
+        if takes_level:
+            raise CLIError(
+                f"{model_path} takes a noise-level map: give --noise-level "
+                "SIGMA (0-255 scale)"
+            )
+        return model
+    if not takes_level:
+        raise CLIError(
+            f"--noise-level {noise_level:g}: {model_path} takes no noise "
+            "level (a blind model estimates the noise itself)"
+        )
+    import keras
+    from keras import ops
+
+    level = noise_level / 255.0
+
+    class NoiseLevelMap(keras.layers.Layer):
+        def call(self, images):
+            return ops.full_like(images[..., :1], level)
+
+    image = keras.Input(tuple(inputs[0].shape[1:]), name="image")
+    return keras.Model(image, model([image, NoiseLevelMap()(image)]))
+
+
+def _checked(model, model_path, noise_level):
+    """The model as `denoise` runs it, checked for the task."""
+    model = _with_noise_level(model, model_path, noise_level)
+    if model_kind(model, model_path) == "classifier":
+        raise CLIError(
+            f"{model_path} is a classifier (output shape "
+            f"{tuple(model.outputs[0].shape)}): `denoise` needs a model that "
+            "outputs images, or a dual model with a 'denoised' output"
+        )
+    check_image_to_image(model, model_path)
+    return model
+
+
+def _any_colour(files):
+    from keras_denoise.datasets import read_image_info
+
+    return any(read_image_info(path).channels >= 3 for path in files)
+
+
+def _pick(by_channels, image):
+    """The shipped model for an image: colour for RGB(A), else gray."""
+    colour = image.shape[-1] >= 3
+    if colour and 3 in by_channels:
+        return by_channels[3]
+    return by_channels.get(1, next(iter(by_channels.values())))
 
 
 def collect_inputs(inputs):
@@ -63,18 +127,32 @@ def collect_inputs(inputs):
 
 
 def denoise(
-    inputs, model_path, output, batch_size=4, overwrite=False, verbosity=None
+    inputs,
+    model_path,
+    output,
+    batch_size=4,
+    overwrite=False,
+    verbosity=None,
+    noise_level=None,
 ):
     """Denoises the files `inputs` into the directory `output`.
 
+    `model_path`: a `.keras` file, the name of a shipped model, or `None`
+    for the shipped model matching each image's channels.
     `verbosity`: `None` for a progress bar on a terminal (nothing when
     piped), `0` for no output but errors, `2` for one line per file.
     """
+    from keras_denoise.cli.building import PRETRAINED
     from keras_denoise.cli.outputs import check_empty_dir
     from keras_denoise.cli.outputs import check_no_overlap
     from keras_denoise.cli.outputs import check_not_empty_path
     from keras_denoise.cli.outputs import output_lock
 
+    if noise_level is not None and not 0.0 <= noise_level <= 255.0:
+        raise CLIError(
+            f"--noise-level must be in [0, 255] (0-255 scale), got "
+            f"{noise_level:g}"
+        )
     check_not_empty_path(output)
     files = collect_inputs(inputs)
     # Resolved paths: an output reached through a link to an input folder
@@ -83,16 +161,29 @@ def denoise(
         output,
         [("input", item) for item in inputs]
         + [("input", path) for path in files]
-        + [("--model", model_path)],
+        + ([] if model_path is None else [("--model", model_path)]),
     )
-    model = load_model(model_path)
-    if model_kind(model, model_path) == "classifier":
-        raise CLIError(
-            f"{model_path} is a classifier (output shape "
-            f"{tuple(model.outputs[0].shape)}): `denoise` needs a model that "
-            "outputs images, or a dual model with a 'denoised' output"
-        )
-    check_image_to_image(model, model_path)
+    shipped = model_path is None or (
+        model_path in PRETRAINED and not os.path.exists(model_path)
+    )
+    if shipped:
+        if noise_level is not None:
+            raise CLIError(
+                f"--noise-level {noise_level:g}: the shipped models take no "
+                "noise level (they are blind and estimate the noise "
+                "themselves)"
+            )
+        import_keras()
+        names = [model_path] if model_path else ["gaussian_gray"]
+        if model_path is None and _any_colour(files):
+            names.append("gaussian_color")
+        loaded = {name: _shipped(name) for name in names}
+        by_channels = {
+            loaded[name].inputs[0].shape[-1]: loaded[name] for name in loaded
+        }
+    else:
+        model = _checked(load_model(model_path), model_path, noise_level)
+        by_channels = None
     check_output_dir(output, check_empty=False)
     import_keras()
     from keras_denoise.datasets import read_image
@@ -108,6 +199,8 @@ def denoise(
         with Outputs(output, replace=overwrite) as outputs:
             for path in files:
                 image, bit_depth = read_image(path)
+                if by_channels is not None:
+                    model = _pick(by_channels, image)
                 restored = denoise_array(model, image, batch_size=batch_size)
                 write_image(
                     outputs.path(os.path.basename(path)), restored, bit_depth

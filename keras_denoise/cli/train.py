@@ -59,6 +59,7 @@ class TrainOptions:
     verbose: int | None
     seed: int
     overwrite: bool = False
+    init: str | None = None
 
     def data_options(self):
         return DataOptions(
@@ -75,6 +76,20 @@ class TrainOptions:
 
 def run(args):
     """Runs `train` with the parsed arguments; returns the exit status."""
+    if args.init is not None:
+        if args.model is not None:
+            raise CLIError(
+                f"--init {args.init} fine-tunes a shipped model: leave out "
+                f"--model {args.model}"
+            )
+        if args.depth is not None or args.filters is not None:
+            raise CLIError(
+                f"--init {args.init} keeps the shipped architecture: leave "
+                "out --depth and --filters"
+            )
+        args.model = "unet_denoiser"
+    elif args.model is None:
+        args.model = "residual_denoiser"
     return train(from_namespace(TrainOptions, args))
 
 
@@ -125,16 +140,19 @@ def _train_locked(options, data_spec, mixture):
     say(f"Loading data: {options.data}")
     data = load_data(data_spec, options.data_options())
     corruption = specs.build_training_corruption(mixture, seed=options.seed)
-    model = building.build_model(
-        options.model,
-        data,
-        corruption,
-        patch_size=options.patch_size,
-        depth=options.depth,
-        filters=options.filters,
-        backbone=options.backbone,
-        seed=options.seed,
-    )
+    if options.init is not None:
+        model = building.pretrained_model(options.init, data)
+    else:
+        model = building.build_model(
+            options.model,
+            data,
+            corruption,
+            patch_size=options.patch_size,
+            depth=options.depth,
+            filters=options.filters,
+            backbone=options.backbone,
+            seed=options.seed,
+        )
     model_path = os.path.join(options.output, "model.keras")
     histories = {}
     kept = []
@@ -223,7 +241,13 @@ def _fit(model, data, corruption, options):
         seed=options.seed,
     )
     building.compile_model(
-        model, options.epochs * building.steps_per_epoch(dataset)
+        model,
+        options.epochs * building.steps_per_epoch(dataset),
+        learning_rate=(
+            building.FINE_TUNE_LEARNING_RATE
+            if options.init is not None
+            else building.LEARNING_RATE
+        ),
     )
     count = len(data.train) if data.train is not None else "streamed"
     say(
