@@ -31,13 +31,17 @@ def stderr_silenced():
         os.close(saved)
 
 
-def quiet_import_keras():
-    """Imports Keras, the backend and `keras_denoise` without log lines."""
+def quiet_import_keras(first_op=True):
+    """Imports Keras, the backend and `keras_denoise` without log lines.
+
+    `first_op=False` runs no TensorFlow operation: a worker of a
+    multi-worker job (`--cluster`) must create its strategy first.
+    """
     os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
     with stderr_silenced():
         import keras
 
-        if keras.backend.backend() == "tensorflow":
+        if first_op and keras.backend.backend() == "tensorflow":
             import tensorflow as tf
 
             tf.constant(0.0) + 1.0  # triggers the first-op log lines
@@ -47,7 +51,9 @@ def quiet_import_keras():
 
 def main(argv=None):
     """Runs `keras-denoise` with a quiet backend start; returns the status."""
-    quiet_import_keras()
+    arguments = sys.argv[1:] if argv is None else argv
+    joins = any(a.split("=")[0] == "--cluster" for a in arguments)
+    quiet_import_keras(first_op=not joins)
     from keras_denoise.cli import main as cli_main
 
     return cli_main(argv)

@@ -48,6 +48,7 @@ def build_parser():
     from keras_denoise.cli import evaluate as evaluate_command
     from keras_denoise.cli import sample as sample_command
     from keras_denoise.cli import train as train_command
+    from keras_denoise.cli import workers
 
     parser = _Parser(
         prog=PROG,
@@ -218,7 +219,8 @@ def build_parser():
         help="fit verbosity: 0 silent, 1 progress bar, 2 one line/epoch",
     )
     _common(train)
-    train.set_defaults(run=train_command.run)
+    workers.add_arguments(train)
+    train.set_defaults(run=workers.runner(train_command.run))
 
     denoise = sub.add_parser(
         "denoise",

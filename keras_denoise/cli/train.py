@@ -5,6 +5,7 @@ import os
 import time
 
 from keras_denoise.cli import specs
+from keras_denoise.cli import workers
 from keras_denoise.cli._options import from_namespace
 from keras_denoise.cli._runtime import CLIError
 from keras_denoise.cli._runtime import import_keras
@@ -98,6 +99,11 @@ def train(options):
     say(f"Loading data: {options.data}")
     data = load_data(data_spec, options.data_options())
     corruption = specs.build_training_corruption(mixture, seed=options.seed)
+    # One worker of several (`--cluster`): the model lives in the job's
+    # scope, and only the chief writes outputs.
+    worker = workers.current()
+    scope = worker.scope()
+    scope.__enter__()
     model = building.build_model(
         options.model,
         data,
@@ -115,17 +121,22 @@ def train(options):
         # encoder; the autoencoder is saved as soon as it is trained.
         say("Stage 1: the conv autoencoder whose encoder is classified")
         histories["autoencoder"] = _fit(model, data, corruption, options)
-        make_output_dir(options.output)
-        save_model_atomic(
-            model, os.path.join(options.output, "autoencoder.keras")
-        )
+        if worker.is_chief:
+            make_output_dir(options.output)
+            save_model_atomic(
+                model, os.path.join(options.output, "autoencoder.keras")
+            )
         model = building.latent_classifier(model, data.num_classes)
         say("Stage 2: the classifier on the frozen encoder")
     history = _fit(model, data, corruption, options)
+    scope.__exit__(None, None, None)
+    if not worker.is_chief:
+        return 0
     train_seconds = time.time() - started
     # Save the model at once, so no later failure loses the training.
     make_output_dir(options.output)
     save_model_atomic(model, model_path)
+    model = worker.local_model(model, model_path)
     try:
         text, report = _write_outputs(
             model, data, mixture, options, history, histories, train_seconds
