@@ -82,10 +82,11 @@ def test_two_workers_match_one_process(tmp_path):
         for run in (one, two)
     ]
     assert len(losses[1]) == 2
-    # Workers draw their own noise, so the losses differ as two
-    # one-process runs do (noise is not bit-for-bit reproducible in
-    # tf.data): measured within 5 % of each other, 2 workers against 1.
-    np.testing.assert_allclose(losses[1], losses[0], rtol=0.15)
+    # One-process runs of this job repeat their losses exactly; each
+    # worker draws the noise of its share of the batch itself, so two
+    # workers differ from one process by the noise drawn: 0.5 % and 2.4 %
+    # over the two epochs when measured, hence about twice that.
+    np.testing.assert_allclose(losses[1], losses[0], rtol=0.05)
 
 
 @pytest.mark.slow
