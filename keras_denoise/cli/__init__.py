@@ -103,6 +103,7 @@ def build_parser():
     from keras_denoise.cli import evaluate as evaluate_command
     from keras_denoise.cli import sample as sample_command
     from keras_denoise.cli import train as train_command
+    from keras_denoise.cli import workers
 
     parser = _Parser(
         prog=PROG,
@@ -290,7 +291,8 @@ def build_parser():
         ),
     )
     _common(train)
-    train.set_defaults(run=train_command.run)
+    workers.add_arguments(train)
+    train.set_defaults(run=workers.runner(train_command.run))
 
     denoise = sub.add_parser(
         "denoise",
@@ -443,7 +445,7 @@ def main(argv=None):
     except SystemExit as exit_:
         return exit_.code if isinstance(exit_.code, int) else 2
     try:
-        start_keras()
+        start_keras(first_op=getattr(args, "cluster", None) is None)
         return args.run(args)
     except (CLIError, ValueError, TypeError, OSError, ImportError) as error:
         if os.environ.get("KERAS_DENOISE_DEBUG"):

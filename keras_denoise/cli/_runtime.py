@@ -67,7 +67,7 @@ def _stderr_silenced():
         os.close(saved)
 
 
-def start_keras():
+def start_keras(first_op=True):
     """Imports Keras, starts its backend and registers the package's
     classes, with the backend's start-up lines on stderr silenced.
 
@@ -82,7 +82,9 @@ def start_keras():
         with _stderr_silenced():
             import keras
 
-            if keras.backend.backend() == "tensorflow":
+            # A worker of a multi-worker job (`--cluster`) runs no
+            # TensorFlow operation before it creates its strategy.
+            if first_op and keras.backend.backend() == "tensorflow":
                 import tensorflow as tf
 
                 tf.constant(0.0) + 1.0  # triggers the first-op log lines

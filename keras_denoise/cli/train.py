@@ -6,6 +6,7 @@ import os
 import time
 
 from keras_denoise.cli import specs
+from keras_denoise.cli import workers
 from keras_denoise.cli._options import from_namespace
 from keras_denoise.cli._runtime import CLIError
 from keras_denoise.cli._runtime import import_keras
@@ -121,6 +122,9 @@ def train(options):
             f"--model {options.model} needs labelled data: use --data "
             f"{', '.join(LABELLED_DATA)} (got --data {options.data})"
         )
+    if not workers.current().is_chief:
+        # The chief of the job checks, locks and writes the output.
+        return _train_locked(options, data_spec, mixture)
     with output_lock(options.output):
         check_output_dir(
             options.output, data_inputs(data_spec), options.overwrite
@@ -140,6 +144,11 @@ def _train_locked(options, data_spec, mixture):
     say(f"Loading data: {options.data}")
     data = load_data(data_spec, options.data_options())
     corruption = specs.build_training_corruption(mixture, seed=options.seed)
+    # One worker of several (`--cluster`): the model lives in the job's
+    # scope, and only the chief writes outputs.
+    worker = workers.current()
+    scope = worker.scope()
+    scope.__enter__()
     if options.init is not None:
         model = building.pretrained_model(options.init, data)
     else:
@@ -161,16 +170,21 @@ def _train_locked(options, data_spec, mixture):
         # encoder; the autoencoder is saved as soon as it is trained.
         say("Stage 1: the conv autoencoder whose encoder is classified")
         histories["autoencoder"] = _fit(model, data, corruption, options)
-        _save_first(model, "autoencoder.keras", options, kept)
+        if worker.is_chief:
+            _save_first(model, "autoencoder.keras", options, kept)
         model = building.latent_classifier(model, data.num_classes)
         say("Stage 2: the classifier on the frozen encoder")
         with _saying_what_was_kept(kept, "training stopped"):
             history = _fit(model, data, corruption, options)
     else:
         history = _fit(model, data, corruption, options)
+    scope.__exit__(None, None, None)
+    if not worker.is_chief:
+        return 0
     train_seconds = time.time() - started
     # Save the model at once, so no later failure loses the training.
     _save_first(model, "model.keras", options, kept)
+    model = worker.local_model(model, model_path)
     try:
         with _saying_what_was_kept(kept, "training finished"):
             text, report = _write_outputs(
