@@ -47,6 +47,7 @@ def build_parser():
     from keras_denoise.cli import denoise as denoise_command
     from keras_denoise.cli import evaluate as evaluate_command
     from keras_denoise.cli import sample as sample_command
+    from keras_denoise.cli import self_supervised
     from keras_denoise.cli import train as train_command
 
     parser = _Parser(
@@ -217,6 +218,7 @@ def build_parser():
         default=1,
         help="fit verbosity: 0 silent, 1 progress bar, 2 one line/epoch",
     )
+    self_supervised.add_arguments(train)
     _common(train)
     train.set_defaults(run=train_command.run)
 

@@ -47,6 +47,8 @@ class TrainOptions:
     output: str
     verbose: int
     seed: int
+    self_supervised: str | None = None
+    reference: str | None = None
 
     def data_options(self):
         return DataOptions(
@@ -82,6 +84,10 @@ def train(options):
     check_data_options(
         data_spec, options.data, options.image_size, options.max_train_images
     )
+    if options.self_supervised is not None or options.reference is not None:
+        from keras_denoise.cli import self_supervised
+
+        return self_supervised.train(options, data_spec, DEFAULT_NOISE)
     if options.model in LABELLED_MODELS and not (
         data_spec[0] == "bundled" and data_spec[1] in LABELLED_DATA
     ):
