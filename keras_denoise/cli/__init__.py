@@ -102,6 +102,7 @@ def build_parser():
     from keras_denoise.cli import denoise as denoise_command
     from keras_denoise.cli import evaluate as evaluate_command
     from keras_denoise.cli import sample as sample_command
+    from keras_denoise.cli import self_supervised
     from keras_denoise.cli import train as train_command
     from keras_denoise.cli import workers
 
@@ -290,6 +291,7 @@ def build_parser():
             "redirected)"
         ),
     )
+    self_supervised.add_arguments(train)
     _common(train)
     workers.add_arguments(train)
     train.set_defaults(run=workers.runner(train_command.run))

@@ -61,6 +61,8 @@ class TrainOptions:
     seed: int
     overwrite: bool = False
     init: str | None = None
+    self_supervised: str | None = None
+    reference: str | None = None
 
     def data_options(self):
         return DataOptions(
@@ -115,6 +117,10 @@ def train(options):
     check_data_options(
         data_spec, options.data, options.image_size, options.max_train_images
     )
+    if options.self_supervised is not None or options.reference is not None:
+        from keras_denoise.cli import self_supervised
+
+        return self_supervised.train(options, data_spec, DEFAULT_NOISE)
     if options.model in LABELLED_MODELS and not (
         data_spec[0] == "bundled" and data_spec[1] in LABELLED_DATA
     ):
