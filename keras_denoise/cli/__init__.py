@@ -82,6 +82,18 @@ def _progress_options(parser):
     )
 
 
+def _positive_float(text):
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(
+            f"expected a number, got {text!r}"
+        ) from None
+    if not 0 < value < float("inf"):
+        raise argparse.ArgumentTypeError(f"must be positive, got {text}")
+    return value
+
+
 def _common(parser):
     parser.add_argument(
         "--seed", type=int, default=0, help="random seed (default: 0)"
@@ -196,7 +208,9 @@ def build_parser():
             "corruption: KIND:VALUE or KIND:LOW-HIGH with KIND gaussian "
             "(0-255 scale), speckle, saltpepper (rate), poisson (peak), "
             "blur (sigma, pixels); '+' chains, ',' mixes per image, e.g. "
-            "'gaussian:0-50,saltpepper:0.05' or 'gaussian:10+blur:1' "
+            "'gaussian:0-50,saltpepper:0.05' or 'gaussian:10+blur:1'; "
+            "'clean' leaves images as they are (alone: a plain "
+            "autoencoder; 'gaussian:25,clean': half the images clean) "
             f"(default: {train_command.DEFAULT_NOISE}; ignored for pairs)"
         ),
     )
@@ -219,8 +233,26 @@ def build_parser():
     train.add_argument(
         "--patches-per-image",
         type=_positive_int,
-        default=192,
-        help="patches drawn per bundled photograph (default: 192)",
+        default=None,
+        metavar="N",
+        help=(
+            "training patches per image per epoch: per bundled photograph "
+            "(default: 192); random crops per file of a directory or pair "
+            "(default: enough for an epoch of at least 2048 patches, at "
+            "most 64 per file); noisy copies of each image of a labelled "
+            "set (default: 1)"
+        ),
+    )
+    train.add_argument(
+        "--learning-rate",
+        type=_positive_float,
+        default=None,
+        metavar="LR",
+        help=(
+            "Adam's learning rate (default: the recipe's: 0.003 decayed "
+            "along a cosine for denoisers, Adam's 0.001 for the others; "
+            "a given rate starts the cosine decay of denoisers)"
+        ),
     )
     train.add_argument(
         "--eval-images",

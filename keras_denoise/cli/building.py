@@ -94,7 +94,6 @@ def build_model(
 ):
     """The model to train; for `latent_classifier` the conv autoencoder
     whose encoder it will use (`latent_classifier` builds it after)."""
-    from keras_denoise import layers
     from keras_denoise import models
 
     size = data.image_size or patch_size
@@ -120,14 +119,8 @@ def build_model(
         return models.backbone_autoencoder(_backbone(backbone, shape))
     if name == "variational_autoencoder":
         # The VAE's loss compares its reconstruction with its own input, so
-        # the corruption goes inside the model (active only in training).
-        if not isinstance(corruption, layers.BaseCorruption) and not (
-            hasattr(corruption, "layers")
-        ):
-            raise CLIError(
-                "--model variational_autoencoder takes one noise kind or a "
-                "'+' chain, not a ',' mixture"
-            )
+        # the corruption goes inside the model (active only in training);
+        # a ',' mixture is a RandomCorruption of chains, saved with it.
         if data.stream_kind == "pairs":
             raise CLIError(
                 "--model variational_autoencoder cannot train on "
@@ -163,14 +156,23 @@ def pretrained_model(name, data):
     return model
 
 
-def compile_model(model, steps, learning_rate=LEARNING_RATE):
-    """Compiles `model` with the recipe of its kind, for `steps` steps."""
+def compile_model(model, steps, learning_rate=None):
+    """Compiles `model` with the recipe of its kind, for `steps` steps.
+
+    `learning_rate` replaces the recipe's: Adam's default for
+    classifiers and VAEs, the start of the cosine decay for denoisers.
+    """
     import keras
+
+    def adam():
+        if learning_rate is None:
+            return "adam"
+        return keras.optimizers.Adam(learning_rate)
 
     kind = model_kind(model)
     if kind == "dual":
         model.compile(
-            optimizer="adam",
+            optimizer=adam(),
             loss={
                 "denoised": "mse",
                 "label": "sparse_categorical_crossentropy",
@@ -179,17 +181,17 @@ def compile_model(model, steps, learning_rate=LEARNING_RATE):
         )
     elif kind == "classifier":
         model.compile(
-            optimizer="adam",
+            optimizer=adam(),
             loss="sparse_categorical_crossentropy",
             metrics=["accuracy"],
         )
     elif is_vae(model):
-        model.compile(optimizer="adam")
+        model.compile(optimizer=adam())
     else:
         # Cosine decay over the whole run: fast progress early, a settled
         # model at the end of a short training.
         schedule = keras.optimizers.schedules.CosineDecay(
-            learning_rate, max(steps, 1), alpha=0.05
+            learning_rate or LEARNING_RATE, max(steps, 1), alpha=0.05
         )
         model.compile(optimizer=keras.optimizers.Adam(schedule), loss="mse")
 
@@ -198,14 +200,15 @@ def _corrupt_batch(corruption, clean):
     """Corrupts a batch tensor inside a tf.data map."""
     import tensorflow as tf
 
-    if hasattr(corruption, "built"):  # a Keras layer or chain
-        return tf.cast(corruption(clean, training=True), tf.float32)
-    return tf.cast(corruption(clean), tf.float32)  # a per-sample mixture
+    if corruption is None:  # --noise clean
+        return clean
+    return tf.cast(corruption(clean, training=True), tf.float32)
 
 
 def train_dataset(data, corruption, model, *, batch_size, seed):
     """A tf.data dataset of (input, target) for `fit`, with fresh noise on
-    every batch of every epoch."""
+    every batch of every epoch; in-memory images are seen
+    `data.passes` times an epoch (`--patches-per-image`)."""
     import tensorflow as tf
 
     from keras_denoise import datasets
@@ -216,7 +219,9 @@ def train_dataset(data, corruption, model, *, batch_size, seed):
             return data.stream
         dataset = tf.data.Dataset.from_tensor_slices(data.train)
         return finish(
-            dataset.shuffle(len(data.train), seed=seed).batch(batch_size)
+            dataset.shuffle(len(data.train), seed=seed)
+            .repeat(data.passes)
+            .batch(batch_size)
         )
     if data.stream is not None:
         if data.stream_kind == "pairs":
@@ -230,8 +235,11 @@ def train_dataset(data, corruption, model, *, batch_size, seed):
     kind = model_kind(model)
     if kind == "denoiser":
         return datasets.corrupted_pairs(
-            data.train, corruption, batch_size, seed=seed
-        )
+            data.train,
+            corruption or (lambda clean: clean),
+            batch_size,
+            seed=seed,
+        ).repeat(data.passes)
     if kind == "dual":
 
         def targets(clean, label):
@@ -245,9 +253,13 @@ def train_dataset(data, corruption, model, *, batch_size, seed):
     dataset = tf.data.Dataset.from_tensor_slices(
         (data.train, data.train_labels)
     )
-    dataset = dataset.shuffle(
-        len(data.train), seed=seed, reshuffle_each_iteration=True
-    ).batch(batch_size)
+    dataset = (
+        dataset.shuffle(
+            len(data.train), seed=seed, reshuffle_each_iteration=True
+        )
+        .repeat(data.passes)
+        .batch(batch_size)
+    )
     return finish(
         dataset.map(
             lambda clean, label: (

@@ -11,6 +11,14 @@ from keras_denoise.cli._runtime import CLIError
 # take any size.
 DEFAULT_EVAL_PATCH = 96
 LABELLED_DATA = ("digits", "faces", "mnist", "fashion")
+# Patches per bundled photograph when --patches-per-image is not given.
+DEFAULT_NATURAL_PATCHES = 192
+# Directories and pairs: without --patches-per-image, enough random crops
+# per file for an epoch of at least this many patches, about as many as
+# an epoch of the default natural data, so a small folder still makes an
+# epoch of dozens of steps; large folders take one crop per file.
+MIN_EPOCH_PATCHES = 2048
+MAX_AUTO_CROPS = 64
 
 
 @dataclasses.dataclass(frozen=True)
@@ -52,6 +60,10 @@ class Data:
         self.channels = None
         self.image_size = None  # fixed training size, None = any
         self.natural = None  # (grayscale, patches per photo, seed)
+        self.passes = 1  # passes over in-memory images per epoch
+        self.train_count = None  # training images (or pairs)
+        self.crops_per_image = None  # random crops per file per epoch
+        self.steps = None  # steps per epoch of a repeated stream
 
     def held_out(self, size=None):
         """`(clean, noisy)` held-out images for a model of input `size`
@@ -162,7 +174,8 @@ def _bundled(name, options, for_training):
         if for_training:
             data.train, _ = datasets.natural_patches(
                 options.patch_size,
-                patches_per_image=options.patches_per_image,
+                patches_per_image=options.patches_per_image
+                or DEFAULT_NATURAL_PATCHES,
                 grayscale=gray,
                 seed=seed,
             )
@@ -179,6 +192,7 @@ def _bundled(name, options, for_training):
     (x, y), (x_test, y_test) = loader()
     limit = options.max_train_images
     data.train, data.train_labels = x[:limit], y[:limit]
+    data.passes = options.patches_per_image or 1
     data.test = x_test[: max(options.eval_images * 8, 32)]
     data.test_labels = y_test[: len(data.test)]
     data.num_classes = int(max(y.max(), y_test.max())) + 1
@@ -205,13 +219,17 @@ def _directory(path, options, for_training):
         return data
     held = set(_held_out_names(stems, 0.1, options.seed))
     data.test_files = [p for p in files if _stem(p) in held][:limit]
+    names = [s for s in stems if s not in held]
+    _epoch(data, len(names), options)
     data.stream = datasets.image_directory(
         path,
         crop_size=options.patch_size,
         batch_size=options.batch_size,
         channels=data.channels,
         seed=options.seed,
-        names=[s for s in stems if s not in held],
+        names=names,
+        repeat=True,
+        crops_per_image=data.crops_per_image,
     )
     data.stream_kind = "clean"
     return data
@@ -237,6 +255,8 @@ def _pairs(noisy_dir, clean_dir, options, for_training):
     data.test_files = [clean_files[i] for i in index]
     data.test_noisy_files = [noisy_files[i] for i in index]
     if for_training:
+        names = [s for s in stems if s not in held]
+        _epoch(data, len(names), options)
         data.stream = datasets.paired_image_directory(
             noisy_dir,
             clean_dir,
@@ -244,10 +264,23 @@ def _pairs(noisy_dir, clean_dir, options, for_training):
             batch_size=options.batch_size,
             channels=data.channels,
             seed=options.seed,
-            names=[s for s in stems if s not in held],
+            names=names,
+            repeat=True,
+            crops_per_image=data.crops_per_image,
         )
         data.stream_kind = "pairs"
     return data
+
+
+def _epoch(data, count, options):
+    """Crops per file and steps per epoch of a streamed folder: every
+    file gives `crops_per_image` crops an epoch."""
+    crops = options.patches_per_image or max(
+        1, min(MAX_AUTO_CROPS, math.ceil(MIN_EPOCH_PATCHES / count))
+    )
+    data.train_count = count
+    data.crops_per_image = crops
+    data.steps = math.ceil(count * crops / options.batch_size)
 
 
 def load_data(spec, options, for_training=True):

@@ -5,6 +5,7 @@ import os
 from keras_denoise.cli._runtime import CLIError
 from keras_denoise.cli._runtime import Progress
 from keras_denoise.cli._runtime import check_image_to_image
+from keras_denoise.cli._runtime import fixed_size
 from keras_denoise.cli._runtime import import_keras
 from keras_denoise.cli._runtime import load_model
 from keras_denoise.cli._runtime import model_kind
@@ -126,6 +127,29 @@ def collect_inputs(inputs):
     return files
 
 
+# A fixed-size model this many times smaller than an image (on a side)
+# restores it from tiles that each see only a small part of it.
+SMALL_MODEL_RATIO = 4
+
+
+def small_model_warning(model_size, image_size):
+    """One line when a fixed-size model (`(height, width)`, `None` for a
+    fully convolutional one) is much smaller than the largest image
+    `(height, width)`, else `None`."""
+    if model_size is None:
+        return None
+    ratio = max(image_size[0] / model_size[0], image_size[1] / model_size[1])
+    if ratio < SMALL_MODEL_RATIO:
+        return None
+    return (
+        f"Warning: the model takes {model_size[0]}x{model_size[1]} inputs, "
+        f"much smaller than the images (up to {image_size[0]}x"
+        f"{image_size[1]}): it restores them from overlapping tiles that "
+        "each see little of the image; a fully convolutional model "
+        "(residual_denoiser) takes them whole"
+    )
+
+
 def denoise(
     inputs,
     model_path,
@@ -192,8 +216,14 @@ def denoise(
     with output_lock(output):
         # Decode every input once before any work: a truncated or corrupt
         # file fails here, not after hundreds of images were denoised.
+        largest = (0, 0)
         for path in files:
-            read_image(path)
+            image, _ = read_image(path)
+            largest = max(largest, image.shape[:2], key=lambda s: s[0] * s[1])
+        if by_channels is None:
+            warning = small_model_warning(fixed_size(model), largest)
+            if warning:
+                say(warning)
         check_empty_dir(output, overwrite)
         progress = Progress(len(files), verbosity, unit="image")
         with Outputs(output, replace=overwrite) as outputs:

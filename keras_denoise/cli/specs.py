@@ -8,8 +8,11 @@ pixels, the others as the layers take them):
 
     SPEC   := MIX ("," MIX)*          one of the MIX items per image
     MIX    := TERM ("+" TERM)*        corruptions applied in order
-    TERM   := KIND ":" VALUE | KIND ":" LOW "-" HIGH
+    TERM   := KIND ":" VALUE | KIND ":" LOW "-" HIGH | "clean"
     KIND   := gaussian | speckle | saltpepper | poisson | blur
+
+`clean` is an image left as it is: `--noise clean` trains a plain
+autoencoder, `gaussian:0-50,clean` leaves half the images clean.
 """
 
 import os
@@ -22,6 +25,8 @@ NOISE_KINDS = {
     "poisson": ("PoissonNoise", "peak", 1.0, (1e-6, 1e9)),
     "blur": ("GaussianBlur", "sigma", 1.0, (0.0, 50.0)),
 }
+# The kind that leaves an image as it is.
+CLEAN = "clean"
 BUNDLED_DATA = ("natural", "natural-rgb", "digits", "faces", "mnist", "fashion")
 
 
@@ -48,10 +53,17 @@ def _term(text, spec):
     kind = kind.strip().lower().replace("-", "").replace("_", "")
     if kind == "saltandpepper":
         kind = "saltpepper"
+    if kind == CLEAN:
+        if sep:
+            raise SpecError(
+                f"'clean' takes no severity; got {text.strip()!r} in noise "
+                f"spec {spec!r}"
+            )
+        return (CLEAN, 0.0, 0.0)
     if kind not in NOISE_KINDS:
         raise SpecError(
             f"unknown noise kind {text.strip()!r} in noise spec {spec!r}; "
-            f"choose from {', '.join(NOISE_KINDS)}"
+            f"choose from {', '.join(NOISE_KINDS)}, {CLEAN}"
         )
     if not sep or not value.strip():
         raise SpecError(
@@ -100,14 +112,24 @@ def parse_noise(spec):
     """
     if not isinstance(spec, str) or not spec.strip():
         raise SpecError(f"empty noise spec {spec!r}")
-    return [
-        [_term(term, spec) for term in item.split("+")]
-        for item in spec.split(",")
-    ]
+    mixture = []
+    for item in spec.split(","):
+        terms = [_term(term, spec) for term in item.split("+")]
+        # In a chain, 'clean' changes nothing; alone it is the clean item.
+        corrupting = [t for t in terms if t[0] != CLEAN]
+        mixture.append(corrupting or [(CLEAN, 0.0, 0.0)])
+    return mixture
+
+
+def is_clean(terms):
+    """Whether a mixture item leaves images as they are."""
+    return terms == [(CLEAN, 0.0, 0.0)]
 
 
 def term_name(term):
     kind, low, high = term
+    if kind == CLEAN:
+        return CLEAN
     if low == high:
         return f"{kind}:{low:g}"
     return f"{kind}:{low:g}-{high:g}"
@@ -136,46 +158,25 @@ def _chain(terms, seed, fixed=None):
     return keras.Sequential(items)
 
 
-class _ChainMixture:
-    """Per sample, one of several corruption chains (`RandomCorruption`
-    accepts single corruption layers only)."""
-
-    def __init__(self, chains, seed):
-        import keras
-
-        self.chains = chains
-        self.seed_generator = keras.random.SeedGenerator(seed)
-
-    def __call__(self, images):
-        import keras
-        from keras import ops
-
-        outputs = ops.stack(
-            [chain(images, training=True) for chain in self.chains], axis=0
-        )
-        choice = keras.random.randint(
-            (ops.shape(images)[0],),
-            0,
-            len(self.chains),
-            seed=self.seed_generator,
-        )
-        mask = ops.transpose(ops.one_hot(choice, len(self.chains)))
-        mask = ops.cast(
-            ops.reshape(mask, (len(self.chains), -1, 1, 1, 1)), outputs.dtype
-        )
-        return ops.sum(outputs * mask, axis=0)
-
-
 def build_training_corruption(mixture, seed=0):
-    """A corruption layer, chain or per-sample mixture for training."""
+    """A corruption layer, a chain (`keras.Sequential`) or, for a `,`
+    mixture, a `RandomCorruption` choosing one item per image (clean items
+    become its `clean_probability`); `None` for `--noise clean`."""
     from keras_denoise import layers
 
-    chains = [_chain(terms, seed + 10 * i) for i, terms in enumerate(mixture)]
-    if len(chains) == 1:
+    chains = [
+        _chain(terms, seed + 10 * i)
+        for i, terms in enumerate(mixture)
+        if not is_clean(terms)
+    ]
+    if not chains:
+        return None
+    clean_items = len(mixture) - len(chains)
+    if not clean_items and len(chains) == 1:
         return chains[0]
-    if all(isinstance(c, layers.BaseCorruption) for c in chains):
-        return layers.RandomCorruption(chains, seed=seed)
-    return _ChainMixture(chains, seed)
+    return layers.RandomCorruption(
+        chains, clean_probability=clean_items / len(mixture), seed=seed
+    )
 
 
 EVALUATION_FRACTIONS = (0.3, 0.5, 1.0)
@@ -190,6 +191,8 @@ def evaluation_corruptions(mixture, seed=0):
     """
     corruptions = {}
     for i, terms in enumerate(mixture):
+        if is_clean(terms):
+            continue  # evaluated below
         ranged = [t for t in terms if t[1] != t[2]]
         if len(terms) == 1 and ranged:
             kind, low, high = terms[0]

@@ -56,6 +56,7 @@ class TrainOptions:
     max_eval_images: int | None
     depth: int | None
     filters: int | None
+    learning_rate: float | None
     output: str
     verbose: int | None
     seed: int
@@ -211,6 +212,9 @@ def _train_locked(options, data_spec, mixture):
     say(text)
     if report is not None:
         scoring.print_gains(report)
+        warning = worse_warning(report, options.model)
+        if warning:
+            say(warning)
     written = ["model.keras", "metrics.json", "history.png"]
     if "autoencoder" in histories:
         written.insert(0, "autoencoder.keras")
@@ -250,6 +254,32 @@ def _saying_what_was_kept(kept, when):
         raise
 
 
+def worse_warning(report, model_name):
+    """One line when the model's output is further from the clean image
+    than its input (a negative PSNR gain), else `None`."""
+    worse = [
+        name
+        for name in report
+        if name != "clean" and (report.psnr_gain(name) or 0.0) < 0.0
+    ]
+    if not worse:
+        return None
+    if model_name == "variational_autoencoder":
+        advice = (
+            "a VAE reconstructs and samples, it does not denoise well; "
+            "to denoise, train residual_denoiser or conv_autoencoder"
+        )
+    else:
+        advice = (
+            "train longer (--epochs), on more patches "
+            "(--patches-per-image) or at another --learning-rate"
+        )
+    return (
+        f"Warning: the model makes its inputs worse (negative PSNR gain) "
+        f"on {', '.join(worse)}: {advice}"
+    )
+
+
 def _fit(model, data, corruption, options):
     from keras_denoise.cli import building
 
@@ -260,20 +290,22 @@ def _fit(model, data, corruption, options):
         batch_size=options.batch_size,
         seed=options.seed,
     )
+    steps = data.steps or building.steps_per_epoch(dataset)
     building.compile_model(
         model,
-        options.epochs * building.steps_per_epoch(dataset),
+        options.epochs * steps,
         learning_rate=(
-            building.FINE_TUNE_LEARNING_RATE
+            options.learning_rate
+            if options.learning_rate is not None
+            else building.FINE_TUNE_LEARNING_RATE
             if options.init is not None
-            else building.LEARNING_RATE
+            else None
         ),
     )
-    count = len(data.train) if data.train is not None else "streamed"
     say(
         f"Training {model.name} ({model.count_params()} parameters) on "
-        f"{count} images against noise {options.noise!r} for "
-        f"{options.epochs} epoch(s)"
+        f"{_training_set(data, options)}, {steps} steps of "
+        f"{options.batch_size} per epoch, for {options.epochs} epoch(s)"
     )
     verbose = options.verbose
     if verbose is None:
@@ -281,8 +313,33 @@ def _fit(model, data, corruption, options):
         # sequences: fine on a terminal, noise in a log file.
         verbose = 1 if on_terminal() else 2
     return model.fit(
-        dataset, epochs=options.epochs, verbose=verbose, shuffle=False
+        dataset,
+        epochs=options.epochs,
+        verbose=verbose,
+        shuffle=False,
+        steps_per_epoch=data.steps,
     )
+
+
+def _training_set(data, options):
+    """What `_fit` trains on, in words, for its log line."""
+    noise = (
+        "with no noise"
+        if options.noise.strip() == "clean"
+        else f"against noise {options.noise!r}"
+    )
+    if data.stream_kind == "pairs":
+        return (
+            f"{data.train_count} noisy/clean pairs ({data.crops_per_image} "
+            "random crops of each per epoch, no added noise)"
+        )
+    if data.stream is not None:
+        return (
+            f"{data.train_count} images ({data.crops_per_image} random "
+            f"crops of each per epoch) {noise}"
+        )
+    passes = f", each seen {data.passes} times" if data.passes > 1 else ""
+    return f"{len(data.train)} images{passes} {noise}"
 
 
 def _write_outputs(

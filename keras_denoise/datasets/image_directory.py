@@ -12,6 +12,7 @@ import numpy as np
 
 from keras_denoise._pipeline import finish
 from keras_denoise._utils import check_int
+from keras_denoise.datasets import _labels
 from keras_denoise.datasets.image_files import _listing
 from keras_denoise.datasets.image_files import check_pairs
 from keras_denoise.datasets.image_files import list_image_files
@@ -220,7 +221,9 @@ def _build(
     dataset = tf.data.Dataset.from_tensor_slices(paths)
     if shuffle:
         dataset = dataset.shuffle(
-            len(paths), seed=seed, reshuffle_each_iteration=True
+            int(dataset.cardinality()),
+            seed=seed,
+            reshuffle_each_iteration=True,
         )
     if repeat:
         dataset = dataset.repeat()
@@ -268,6 +271,9 @@ def image_directory(
     crop_to_aspect_ratio=False,
     validation_split=None,
     subset=None,
+    labels=None,
+    label_mode="int",
+    class_names=None,
 ):
     """Streams the images of a folder with `tf.data`, never all in memory.
 
@@ -316,10 +322,26 @@ def image_directory(
         subset: with `validation_split`, `"training"`, `"validation"` or
             `"both"` (a `(training, validation)` pair of datasets).
             Defaults to `None`.
+        labels: `None` for images alone; `"inferred"` to label each
+            image by its sub-folder of `directory` (one sub-folder per
+            class, searched recursively; images at the top level are left
+            out); or a list of integer labels, one per file in sorted
+            path order. As in `keras.utils.image_dataset_from_directory`.
+            Defaults to `None`.
+        label_mode: with `labels`, `"int"` (int32 class indices),
+            `"categorical"` (float32 one-hot vectors), `"binary"` (float32
+            `(1,)` values, two classes only), or `None` for no labels.
+            Defaults to `"int"`.
+        class_names: with `labels="inferred"`, the sub-folders to use, in
+            the order of their class indices; `None` takes all of them in
+            sorted order. Defaults to `None`.
 
     Returns:
         A `tf.data.Dataset` of float32 batches `(batch, height, width,
-        channels)` in [0, 1]; with `subset="both"`, a pair of them.
+        channels)` in [0, 1], or of `(images, labels)` batches with
+        `labels` (every crop of an image carries its label); with
+        `labels="inferred"` its `class_names` attribute lists the classes.
+        With `subset="both"`, a pair of them.
 
     Raises:
         FileNotFoundError: if the folder does not exist.
@@ -330,6 +352,19 @@ def image_directory(
 
     >>> import os, tempfile
     >>> import numpy as np
+    >>> root = tempfile.mkdtemp()
+    >>> for name in ("cat/1.png", "cat/2.png", "dog/1.png"):
+    ...     keras_denoise.datasets.write_image(
+    ...         os.path.join(root, name), np.random.rand(20, 30)
+    ...     )
+    >>> labelled = keras_denoise.datasets.image_directory(
+    ...     root, labels="inferred", image_size=16, batch_size=3
+    ... )
+    >>> labelled.class_names
+    ['cat', 'dog']
+    >>> images, labels = next(iter(labelled))
+    >>> tuple(images.shape), labels.numpy().tolist()
+    ((3, 16, 16, 1), [0, 0, 1])
     >>> folder = tempfile.mkdtemp()
     >>> for i in range(3):
     ...     keras_denoise.datasets.write_image(
@@ -357,7 +392,19 @@ def image_directory(
     batch_size = check_int("batch_size", batch_size)
     crops_per_image = check_int("crops_per_image", crops_per_image)
     _validate_channels(channels)
-    paths = list_image_files(directory, recursive=recursive)
+    _labels.check_label_arguments(labels, label_mode, class_names)
+    if labels is None:
+        paths = list_image_files(directory, recursive=recursive)
+        label_of = None
+    else:
+        paths, table, class_names = _labels.labelled_files(
+            directory, labels, class_names, recursive
+        )
+        num_classes = (
+            len(class_names) if class_names is not None else max(labels) + 1
+        )
+        _labels.check_label_mode(label_mode, labels, num_classes)
+        label_of = table if label_mode is not None else None
     if names is not None:
         paths = _keep(paths, directory, names)
     if image_size is not None and crop_size is not None:
@@ -384,6 +431,9 @@ def image_directory(
                 recursive=recursive,
                 image_size=image_size,
                 crop_to_aspect_ratio=crop_to_aspect_ratio,
+                labels=labels,
+                label_mode=label_mode,
+                class_names=class_names,
             )
             return tuple(
                 image_directory(
@@ -401,17 +451,26 @@ def image_directory(
 
     import tensorflow as tf
 
-    def load(path, crop_seed):
+    def load(element, crop_seed):
+        path = element if label_of is None else element[0]
         image = _decode(tf, path, channels)
         if image_size is not None:
             image = _resize(tf, image, image_size, crop_to_aspect_ratio)
-        if crop_size is None:
+        if crop_size is not None:
+            image = _crops(tf, image, crop_size, crops_per_image, crop_seed)
+        if label_of is None:
             return image
-        return _crops(tf, image, crop_size, crops_per_image, crop_seed)
+        label = _labels.encode(tf, element[1], label_mode, num_classes)
+        if crop_size is not None:
+            label = tf.repeat(label[None], crops_per_image, axis=0)
+        return image, label
 
-    return _build(
+    elements = paths
+    if label_of is not None:
+        elements = (paths, [label_of[p] for p in paths])
+    dataset = _build(
         tf,
-        paths,
+        elements,
         load,
         crop_size,
         batch_size,
@@ -420,6 +479,9 @@ def image_directory(
         repeat,
         crops_per_image,
     )
+    if labels == "inferred":
+        dataset.class_names = class_names
+    return dataset
 
 
 def match_pairs(noisy_dir, clean_dir, recursive=False):

@@ -385,3 +385,116 @@ def test_split_and_size_arguments(tmp_path, rng, kwargs, match):
     _write(tmp_path, "a.png", _smooth(rng, 8, 8, 1))
     with pytest.raises(ValueError, match=match):
         datasets.image_directory(tmp_path, **kwargs)
+
+
+def _class_folders(tmp_path, counts):
+    """Images whose value is their class index / 10, in one sub-folder per
+    class; a top-level image that labelled streams leave out."""
+    for label, (name, count) in enumerate(counts.items()):
+        for i in range(count):
+            image = np.full((8, 8, 1), label / 10 + i / 100, "float32")
+            _write(tmp_path / name, f"{i}.png", image)
+    _write(tmp_path, "stray.png", np.ones((8, 8, 1)))
+
+
+def test_inferred_labels_follow_sorted_sub_folders(tmp_path):
+    # Written out of order: classes are numbered in sorted name order.
+    _class_folders(tmp_path, {"zebra": 2, "ant": 3, "cat": 1})
+    ds = datasets.image_directory(
+        tmp_path, labels="inferred", batch_size=6, channels=1
+    )
+    assert ds.class_names == ["ant", "cat", "zebra"]
+    (images, labels) = next(iter(ds))
+    assert labels.dtype.name == "int32"
+    # Each label matches the class the image was written in.
+    written = {0.0: "zebra", 0.1: "ant", 0.2: "cat"}
+    classes = [written[round(float(v), 1)] for v in images[:, 0, 0, 0]]
+    assert [ds.class_names[i] for i in labels.numpy()] == classes
+    assert sorted(labels.numpy().tolist()) == [0, 0, 0, 1, 2, 2]
+
+
+def test_label_modes_crops_and_class_names(tmp_path):
+    _class_folders(tmp_path, {"a": 2, "b": 2})
+    common = dict(labels="inferred", channels=1, batch_size=8)
+    _, onehot = next(
+        iter(
+            datasets.image_directory(
+                tmp_path, label_mode="categorical", **common
+            )
+        )
+    )
+    assert onehot.shape == (4, 2) and onehot.dtype.name == "float32"
+    np.testing.assert_array_equal(onehot.numpy().sum(axis=1), 1.0)
+    _, binary = next(
+        iter(datasets.image_directory(tmp_path, label_mode="binary", **common))
+    )
+    assert binary.shape == (4, 1)
+    unlabelled = next(
+        iter(datasets.image_directory(tmp_path, label_mode=None, **common))
+    )
+    assert unlabelled.shape == (4, 8, 8, 1)  # top-level file left out
+    # Crops keep their image's label; class_names sets the order.
+    ds = datasets.image_directory(
+        tmp_path,
+        crop_size=4,
+        crops_per_image=3,
+        class_names=["b", "a"],
+        seed=0,
+        **common,
+    )
+    batches = list(ds)  # one pass: every pass draws new crops
+    images = np.concatenate([b[0].numpy() for b in batches])
+    labels = np.concatenate([b[1].numpy() for b in batches])
+    assert len(labels) == 12
+    np.testing.assert_array_equal(
+        np.where(images[:, 0, 0, 0] < 0.05, 1, 0), labels
+    )
+
+
+def test_labels_survive_the_validation_split(tmp_path):
+    _class_folders(tmp_path, {"a": 5, "b": 5})
+    train, valid = datasets.image_directory(
+        tmp_path,
+        labels="inferred",
+        validation_split=0.4,
+        subset="both",
+        seed=3,
+        channels=1,
+        batch_size=1,
+    )
+    pairs = [
+        (round(float(x[0, 0, 0, 0]) * 10), int(y[0]))
+        for ds in (train, valid)
+        for x, y in ds
+    ]
+    assert len(pairs) == 10 and len(list(valid)) == 4
+    assert all(value == label for value, label in pairs)
+    assert valid.class_names == ["a", "b"]
+
+
+def test_explicit_labels_and_label_errors(tmp_path, rng):
+    for i in range(3):
+        _write(tmp_path, f"{i}.png", _smooth(rng, 8, 8, 1))
+    ds = datasets.image_directory(tmp_path, labels=[2, 0, 1], batch_size=3)
+    assert next(iter(ds))[1].numpy().tolist() == [2, 0, 1]
+    with pytest.raises(ValueError, match="2 values for 3 image"):
+        datasets.image_directory(tmp_path, labels=[0, 1])
+    with pytest.raises(ValueError, match="labels='folders'"):
+        datasets.image_directory(tmp_path, labels="folders")
+    with pytest.raises(ValueError, match="label_mode='sparse'"):
+        datasets.image_directory(
+            tmp_path, labels=[0, 1, 2], label_mode="sparse"
+        )
+    with pytest.raises(ValueError, match="needs exactly 2 classes; found 3"):
+        datasets.image_directory(
+            tmp_path, labels=[0, 1, 2], label_mode="binary"
+        )
+    with pytest.raises(ValueError, match="it has none"):
+        datasets.image_directory(tmp_path, labels="inferred")
+    with pytest.raises(ValueError, match='needs `labels="inferred"`'):
+        datasets.image_directory(tmp_path, class_names=["a"])
+    _class_folders(tmp_path / "sets", {"a": 1, "b": 1})
+    with pytest.raises(ValueError, match="class_names=\\['a', 'c'\\]"):
+        datasets.image_directory(
+            tmp_path / "sets", labels="inferred", class_names=["a", "c"]
+        )
