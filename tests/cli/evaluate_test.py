@@ -64,6 +64,7 @@ class TestEvaluate:
         metrics = json.loads((out / "metrics.json").read_text())
         assert metrics["num_images"] == 4  # every file, none held out
         assert sorted(os.listdir(out)) == [
+            "evaluation.png",
             "examples_clean.png",
             "examples_gaussian_25.png",
             "metrics.json",

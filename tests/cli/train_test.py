@@ -130,6 +130,7 @@ class TestTrain:
         argv += ["--noise", "gaussian:20", "--output", str(out), *TINY]
         assert main(argv) == 0
         assert sorted(os.listdir(out)) == [
+            "evaluation.png",
             "examples_clean.png",
             "examples_gaussian_20.png",
             "history.png",
