@@ -78,6 +78,15 @@ def parse_args(argv=None):
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--export", action="store_true")
     parser.add_argument(
+        "--settle-steps",
+        type=int,
+        default=0,
+        help="instead of resuming, train the newest weights this many steps "
+        "at --settle-rate (a low constant rate that lets the weights settle "
+        "before an export); writes last.weights.h5",
+    )
+    parser.add_argument("--settle-rate", type=float, default=2e-5)
+    parser.add_argument(
         "--quick",
         action="store_true",
         help="a few steps of a tiny run in a temporary folder on a bundled "
@@ -258,6 +267,8 @@ def main(argv=None):
     os.makedirs(args.workdir, exist_ok=True)
     if args.export:
         return export(args)
+    if args.settle_steps:
+        return settle(args)
 
     noise = layers.AdditiveGaussianNoise(
         stddev=(0.0, MAX_SIGMA / 255.0), value_range=None, seed=args.seed
@@ -348,6 +359,55 @@ def summarize(args, log_path):
     report.write()
 
 
+def settle(args):
+    """Trains the newest weights `--settle-steps` steps at `--settle-rate`."""
+    import keras
+
+    from keras_denoise import layers
+
+    noise = layers.AdditiveGaussianNoise(
+        stddev=(0.0, MAX_SIGMA / 255.0), value_range=None, seed=args.seed + 1
+    )
+    model = _trained_model(args, noise)
+    model.compile(
+        optimizer=keras.optimizers.Adam(args.settle_rate),
+        loss="mean_absolute_error",
+    )
+    args.steps_per_epoch = args.settle_steps
+    model.fit(make_patches(training_images(args), args), epochs=1, verbose=0)
+    result = validate(model, validation_images(args))
+    model.save_weights(os.path.join(args.workdir, "last.weights.h5"))
+    row = {
+        "settle_steps": args.settle_steps,
+        "settle_rate": args.settle_rate,
+        "val_psnr_25": round(result["psnr"], 3),
+        "val_ssim_25": round(result["ssim"], 4),
+    }
+    with open(os.path.join(args.workdir, "settle.json"), "w") as f:
+        json.dump(row, f, indent=2)
+    print(json.dumps(row), flush=True)
+    return 0
+
+
+def _trained_model(args, corruption):
+    """The work folder's newest weights in a model with `corruption`."""
+    import keras
+
+    model = build(args, corruption=corruption)
+    # The backup also holds the optimizer's state: load it into a compiled
+    # model whose optimizer is built, then keep the layers' weights only.
+    model.compile(optimizer=keras.optimizers.Adam(), loss="mae")
+    model.optimizer.build(model.trainable_variables)
+    path = trained_weights(args.workdir)
+    if path.endswith("last.weights.h5"):
+        fresh = build(args, corruption=corruption)
+        fresh.load_weights(path)
+        model = fresh
+    else:
+        model.load_weights(path)
+    return model
+
+
 def trained_weights(workdir):
     """The newest weights of a work folder: the end of the last run or the
     last finished epoch's backup (the optimizer's state is left out)."""
@@ -362,16 +422,10 @@ def trained_weights(workdir):
 def export(args):
     """Copies the work folder's newest weights into the package, with the
     architecture beside them (`keras_denoise/models/weights/NAME.json`)."""
-    import keras
 
     from keras_denoise import layers
 
-    trained = build(args, corruption=layers.AdditiveGaussianNoise(0.0))
-    # The backup also holds the optimizer's state: load it into a compiled
-    # model whose optimizer is built, then keep the layers' weights only.
-    trained.compile(optimizer=keras.optimizers.Adam(), loss="mae")
-    trained.optimizer.build(trained.trainable_variables)
-    trained.load_weights(trained_weights(args.workdir))
+    trained = _trained_model(args, layers.AdditiveGaussianNoise(0.0))
     model = build(args)
     model.set_weights(trained.get_weights())
     here = os.path.dirname(os.path.abspath(__file__))
