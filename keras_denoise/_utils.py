@@ -136,6 +136,22 @@ def apply_corruption(corruption, images):
     return np.asarray(keras.ops.convert_to_numpy(result))
 
 
+def concrete_value(value):
+    """`value` as a NumPy array, or `None` when it is symbolic.
+
+    Inside a compiled step (`tf.function`, `jax.jit`) a tensor has no value
+    yet and only its shape can be checked; each backend signals this with
+    its own exception type, hence the broad `except`.
+    """
+    import keras
+    import numpy as np
+
+    try:
+        return np.asarray(keras.ops.convert_to_numpy(value))
+    except Exception:
+        return None
+
+
 def nested_layers(model):
     """Every layer inside `model`, nested models included, with its path.
 

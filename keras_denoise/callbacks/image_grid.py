@@ -1,6 +1,7 @@
 """The `ImageGrid` callback: clean / corrupted / reconstructed images."""
 
 import math
+import numbers
 import os
 
 import keras
@@ -144,14 +145,14 @@ class ImageGrid(keras.callbacks.Callback):
         self.scale = check_int("scale", scale)
         if (
             isinstance(padding, bool)
-            or not isinstance(padding, int)
+            or not isinstance(padding, numbers.Integral)
             or padding < 0
         ):
             raise ValueError(
                 "`padding` must be a non-negative integer. "
                 f"Received: padding={padding!r}"
             )
-        self.padding = padding
+        self.padding = int(padding)
         self.batch_size = check_int("batch_size", batch_size)
         self.filename = validate_filename(filename)
 
@@ -383,7 +384,9 @@ def _validate_image_shape(image_shape):
         not isinstance(image_shape, (list, tuple))
         or len(image_shape) not in (2, 3)
         or not all(
-            isinstance(d, int) and not isinstance(d, bool) and d > 0
+            isinstance(d, numbers.Integral)
+            and not isinstance(d, bool)
+            and d > 0
             for d in image_shape
         )
         or (len(image_shape) == 3 and image_shape[2] not in (1, 3, 4))
@@ -393,4 +396,4 @@ def _validate_image_shape(image_shape):
             "channels) with positive sizes and 1, 3 or 4 channels. "
             f"Received: image_shape={image_shape!r}"
         )
-    return tuple(image_shape)
+    return tuple(int(d) for d in image_shape)

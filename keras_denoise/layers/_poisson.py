@@ -53,7 +53,8 @@ def sample_poisson(rate, seed_generator, dtype=None):
     """Draws `Poisson(rate)` values elementwise.
 
     Args:
-        rate: tensor of rates; negative values are treated as 0.
+        rate: tensor of rates; negative values are treated as 0, NaN
+            and `inf` are returned unchanged (`-inf` as 0).
         seed_generator: a `keras.random.SeedGenerator`.
         dtype: float dtype of the result. Defaults to the dtype of `rate`
             (float32 if `rate` is not a float tensor).
@@ -68,7 +69,11 @@ def sample_poisson(rate, seed_generator, dtype=None):
         if "float" not in dtype:
             dtype = "float32"
     work_dtype = _sampling_dtype(dtype)
-    rate = ops.maximum(ops.cast(rate, work_dtype), 0.0)
+    given = ops.cast(rate, work_dtype)
+    # NaN and +inf rates are returned as they are: sampled, they would
+    # index a lookup table with garbage (a backend error on CPU).
+    finite = ops.isfinite(given)
+    rate = ops.maximum(ops.where(finite, given, 0.0), 0.0)
     small = ops.less(rate, _SMALL_RATE_LIMIT)
     counts_small = _sample_by_inversion(
         ops.where(small, rate, 0.0), seed_generator
@@ -76,7 +81,9 @@ def sample_poisson(rate, seed_generator, dtype=None):
     counts_large = _sample_by_transformed_rejection(
         ops.where(small, _SMALL_RATE_LIMIT, rate), seed_generator
     )
-    return ops.cast(ops.where(small, counts_small, counts_large), dtype)
+    counts = ops.where(small, counts_small, counts_large)
+    counts = ops.where(finite, counts, ops.maximum(given, 0.0))
+    return ops.cast(counts, dtype)
 
 
 def _sample_by_inversion(rate, seed_generator):

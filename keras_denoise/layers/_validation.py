@@ -141,21 +141,31 @@ def validate_data_format(data_format):
 
 
 def validate_seed(seed):
-    """`seed` must be `None` or a non-negative integer."""
+    """`seed` must be `None` or an integer in [0, 2**31 - 1]; returns an int.
+
+    The bound is the largest seed every backend's `SeedGenerator` takes
+    (PyTorch keeps it in an int32), so a saved layer loads on all three.
+    """
     if seed is not None and (
         not isinstance(seed, numbers.Integral)
         or isinstance(seed, bool)
-        or seed < 0
+        or not 0 <= seed <= 2**31 - 1
     ):
         raise ValueError(
-            "`seed` must be None or a non-negative integer. "
+            "`seed` must be None or an integer in [0, 2**31 - 1]. "
             f"Received: seed={seed!r}"
         )
-    return seed
+    return None if seed is None else int(seed)
 
 
 def check_image_batch(inputs, name="inputs"):
     """Raises unless `inputs` is a float tensor of rank 3 or 4."""
+    if not hasattr(inputs, "dtype") or not hasattr(inputs, "shape"):
+        raise TypeError(
+            f"`{name}` must be a floating-point image tensor or array of "
+            "rank 3 or 4. "
+            f"Received: {name} of type {type(inputs).__name__}"
+        )
     dtype = keras.backend.standardize_dtype(inputs.dtype)
     if "float" not in dtype:
         raise TypeError(

@@ -79,7 +79,7 @@ class BaseCorruption(keras.layers.Layer):
         self.value_range = validate_value_range(value_range)
         self.data_format = validate_data_format(data_format)
         self.seed = validate_seed(seed)
-        self.seed_generator = keras.random.SeedGenerator(seed)
+        self.seed_generator = keras.random.SeedGenerator(self.seed)
         # No weights to create: the layer is usable (and traceable inside
         # tf.data functions) without a build step.
         self.built = True

@@ -131,6 +131,9 @@ class GaussianBlur(BaseCorruption):
     def _blur_along(self, images, weights, axis):
         size = images.shape[axis]
         radius = self.radius
+        if size == 0:
+            # Nothing to blur: an empty image stays empty.
+            return images
         if size is not None:
             # Reflection indices computed in NumPy: valid for any image
             # size, even one smaller than the kernel.

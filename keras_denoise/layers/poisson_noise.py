@@ -1,12 +1,17 @@
 """The `PoissonNoise` layer."""
 
 import keras
+import numpy as np
 from keras import ops
 
 from keras_denoise.layers._poisson import sample_poisson
 from keras_denoise.layers._validation import draw_per_sample
 from keras_denoise.layers._validation import validate_severity
 from keras_denoise.layers.base_corruption import BaseCorruption
+
+# Below the smallest normal float32, `peak` is flushed to zero on CPU and
+# `counts / peak` is 0 / 0.
+_MIN_PEAK = float(np.finfo("float32").tiny)
 
 
 @keras.saving.register_keras_serializable(package="keras_denoise")
@@ -16,7 +21,8 @@ class PoissonNoise(BaseCorruption):
     Models photon counting: a pixel of value `x` collects on average
     `x * peak` photons, and the count is Poisson distributed. The result has
     mean `x` and variance `x / peak`, so a small `peak` (few photons) means
-    strong noise. Negative pixel values count as 0 photons. Active only when
+    strong noise. Negative pixel values count as 0 photons; NaN and `inf`
+    pixels are passed through as they are (then clipped). Active only when
     `training=True`; the identity otherwise. With a `(min, max)` range for
     `peak`, each sample of the batch gets its own peak drawn uniformly from
     the range.
@@ -50,7 +56,8 @@ class PoissonNoise(BaseCorruption):
         Same as the input.
 
     Raises:
-        ValueError: if `peak` is not positive or its range has min > max.
+        ValueError: if `peak` (or its range's min) is below the smallest
+            normal float32, about 1.18e-38, or its range has min > max.
         TypeError: if `peak` is not a number or a pair of numbers, or the
             input is not a float tensor.
 
@@ -81,6 +88,14 @@ class PoissonNoise(BaseCorruption):
         self.peak = validate_severity(
             "peak", peak, min_value=0.0, min_inclusive=False
         )
+        low = self.peak[0] if isinstance(self.peak, tuple) else self.peak
+        if low < _MIN_PEAK:
+            raise ValueError(
+                f"`peak` must be at least {_MIN_PEAK:.8g}, the smallest "
+                "normal float32: a smaller peak is flushed to 0 in the "
+                "computation and every pixel comes out NaN. "
+                f"Received: peak={peak!r}"
+            )
 
     def _corrupt_batch(self, images):
         dtype = keras.backend.standardize_dtype(images.dtype)

@@ -7,6 +7,8 @@ import keras
 import numpy as np
 from keras import ops
 
+from keras_denoise._utils import concrete_value
+
 _RECONSTRUCTIONS = ("binary_crossentropy", "mse", "mae")
 _REDUCTIONS = ("sum", "mean")
 
@@ -130,6 +132,27 @@ def _check_tensors(inputs):
             )
 
 
+def _check_bce_targets(x):
+    """Binary cross-entropy targets must lie in [0, 1].
+
+    Checked when `x` has a value (eager calls); a compiled step sees only
+    its shape.
+    """
+    if 0 in tuple(x.shape):
+        return
+    # Only the two bounds leave the device.
+    known = concrete_value(ops.stack([ops.min(x), ops.max(x)]))
+    if known is None:
+        return
+    low, high = float(known[0]), float(known[1])
+    if not (0.0 <= low and high <= 1.0):
+        raise ValueError(
+            "`x` (the target) must be in [0, 1] with "
+            "reconstruction='binary_crossentropy'; use 'mse' or 'mae' for "
+            f"other ranges. Received: x in [{low:g}, {high:g}]"
+        )
+
+
 class _LossTermMean(keras.metrics.Metric):
     """Reads a running mean that the owning layer keeps in its own state.
 
@@ -216,7 +239,8 @@ class VariationalLossLayer(keras.layers.Layer):
     `loss_weights` weigh the KL `P / d` times more under "mean".
 
     - reconstruction: `binary_crossentropy` (targets and reconstructions in
-      [0, 1]; the reconstruction is clipped to `[eps, 1 - eps]` with
+      [0, 1]: targets outside are refused when the layer is called
+      eagerly; the reconstruction is clipped to `[eps, 1 - eps]` with
       `eps = keras.config.epsilon()`), `mse` (squared error) or `mae`
       (absolute error);
     - KL: `-0.5 * sum(1 + z_log_var - z_mean**2 - exp(z_log_var))`.
@@ -282,7 +306,8 @@ class VariationalLossLayer(keras.layers.Layer):
             is not a floating-point tensor.
         ValueError: if a loss weight is negative or not finite, if
             `reconstruction` or `reduction` is an unknown name, or if the
-            inputs are not four tensors of consistent shapes.
+            inputs are not four tensors of consistent shapes, or (eager
+            calls) a binary cross-entropy target lies outside [0, 1].
 
     Example:
 
@@ -403,15 +428,19 @@ class VariationalLossLayer(keras.layers.Layer):
         x, z_mean, z_log_var, y = (
             ops.cast(t, "float32") for t in (x, z_mean, z_log_var, y)
         )
-        reconstruction = ops.mean(self._reconstruction_per_sample(x, y))
         kl = -0.5 * self._reduce(
             1.0 + z_log_var - ops.square(z_mean) - ops.exp(z_log_var)
         )
-        return reconstruction, ops.mean(kl)
+        # An empty batch adds nothing: its mean is taken as 0, not 0 / 0.
+        count = ops.maximum(ops.cast(ops.shape(x)[0], "float32"), 1.0)
+        reconstruction = ops.sum(self._reconstruction_per_sample(x, y))
+        return reconstruction / count, ops.sum(kl) / count
 
     def call(self, inputs):
         _check_tensors(inputs)
         x, z_mean, z_log_var, y = inputs
+        if self.reconstruction == "binary_crossentropy":
+            _check_bce_targets(x)
         reconstruction, kl = self.compute_loss_terms(x, z_mean, z_log_var, y)
         self.add_loss(
             self.reconstruction_weight * reconstruction + self.kl_weight * kl

@@ -5,6 +5,8 @@ import numbers
 import keras
 from keras import ops
 
+from keras_denoise._utils import concrete_value
+
 
 def validate_max_val(max_val):
     if (
@@ -80,6 +82,7 @@ class ImageMean(keras.metrics.Metric):
         else:
             weights = ops.cast(sample_weight, "float32")
             weights = ops.reshape(weights, (-1,))
+            _check_weights(sample_weight, weights, values)
             weights = ops.broadcast_to(weights, ops.shape(values))
         self.total.assign_add(ops.sum(values * weights))
         self.count.assign_add(ops.sum(weights))
@@ -89,4 +92,26 @@ class ImageMean(keras.metrics.Metric):
         self.count.assign(0.0)
 
     def result(self):
-        return ops.cast(ops.divide_no_nan(self.total, self.count), self.dtype)
+        # A mean over no weight is undefined: NaN, not a score of 0.
+        return ops.cast(self.total / self.count, self.dtype)
+
+
+def _check_weights(sample_weight, weights, values):
+    """One weight per image (or one for all), none negative when known."""
+    count, images = weights.shape[0], values.shape[0]
+    if count is not None and images is not None and count not in (1, images):
+        raise ValueError(
+            "`sample_weight` must hold one weight per image (or a single "
+            f"weight). Received: {count} weights for {images} images"
+        )
+    known = concrete_value(weights)
+    if known is not None and (known < 0).any():
+        raise ValueError(
+            "`sample_weight` must be >= 0. "
+            f"Received: sample_weight={_shown(sample_weight)}"
+        )
+
+
+def _shown(value):
+    known = concrete_value(value)
+    return value if known is None else known.tolist()

@@ -1,6 +1,7 @@
 """Peak signal-to-noise ratio: the `psnr` function and the `PSNR` metric."""
 
 import math
+import numbers
 
 import keras
 from keras import ops
@@ -57,6 +58,11 @@ class PSNR(ImageMean):
     `max_psnr` before averaging, so that a perfectly reconstructed image
     (infinite PSNR) does not make the mean infinite.
 
+    `update_state(y_true, y_pred, sample_weight=None)` takes one weight
+    `>= 0` per image (or one for the batch); images of weight 0 are left
+    out. The result is NaN while the total weight seen is 0 (before the
+    first update, or after only zero weights): an empty mean, not a score.
+
     Args:
         max_val: dynamic range of the images. Defaults to `1.0`.
         max_psnr: cap of each image's PSNR in dB, or `None` for no cap
@@ -66,7 +72,9 @@ class PSNR(ImageMean):
         dtype: dtype of the result. Defaults to `None` (float32).
 
     Raises:
-        ValueError: if `max_val` or `max_psnr` is not a number > 0.
+        ValueError: if `max_val` or `max_psnr` is not a number > 0; from
+            `update_state`, if `sample_weight` has a negative weight or a
+            length other than 1 or the batch size.
 
     Example:
 
@@ -81,7 +89,7 @@ class PSNR(ImageMean):
         self.max_val = validate_max_val(max_val)
         if max_psnr is not None and (
             isinstance(max_psnr, bool)
-            or not isinstance(max_psnr, (int, float))
+            or not isinstance(max_psnr, numbers.Real)
             or not 0 < max_psnr < float("inf")
         ):
             raise ValueError(

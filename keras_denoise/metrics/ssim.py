@@ -154,6 +154,11 @@ class SSIM(ImageMean):
 
     See `keras_denoise.metrics.ssim` for the definition and the arguments.
 
+    `update_state(y_true, y_pred, sample_weight=None)` takes one weight
+    `>= 0` per image (or one for the batch); images of weight 0 are left
+    out. The result is NaN while the total weight seen is 0 (before the
+    first update, or after only zero weights): an empty mean, not a score.
+
     Args:
         max_val: dynamic range of the images. Defaults to `1.0`.
         filter_size: odd size of the Gaussian window. Defaults to `11`.
@@ -166,7 +171,9 @@ class SSIM(ImageMean):
         dtype: dtype of the result. Defaults to `None` (float32).
 
     Raises:
-        ValueError: if an argument is out of range.
+        ValueError: if an argument is out of range; from `update_state`,
+            if `sample_weight` has a negative weight or a length other than
+            1 or the batch size.
 
     Example:
 

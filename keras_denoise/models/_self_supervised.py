@@ -27,13 +27,16 @@ def validate_data_format(data_format):
 
 
 def validate_seed(seed):
-    """`seed` must be `None` or a non-negative integer."""
-    if seed is not None and (not v._is_int(seed) or seed < 0):
+    """`seed` must be `None` or an integer in [0, 2**31 - 1]; returns an int.
+
+    The bound is the largest seed every backend's `SeedGenerator` takes.
+    """
+    if seed is not None and (not v._is_int(seed) or not 0 <= seed < 2**31):
         raise ValueError(
-            "`seed` must be None or a non-negative integer. "
+            "`seed` must be None or an integer in [0, 2**31 - 1]. "
             f"Received: seed={seed!r}"
         )
-    return seed
+    return None if seed is None else int(seed)
 
 
 def scale_loss_for_distribution(loss):
@@ -60,7 +63,7 @@ class SelfSupervisedModel(keras.Model):
         self.denoiser = v.validate_model("denoiser", denoiser, allow_none=False)
         self.data_format = validate_data_format(data_format)
         self.seed = validate_seed(seed)
-        self.seed_generator = keras.random.SeedGenerator(seed)
+        self.seed_generator = keras.random.SeedGenerator(self.seed)
         # The denoiser is built (it has an input), so the wrapper is too:
         # `.keras` loading then restores the weights into it directly.
         self.built = True

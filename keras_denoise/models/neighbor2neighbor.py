@@ -1,5 +1,7 @@
 """`Neighbor2Neighbor`: trains a denoiser from noisy images by sub-sampling."""
 
+import numbers
+
 import keras
 from keras import ops
 
@@ -75,7 +77,7 @@ class Neighbor2Neighbor(ss.SelfSupervisedModel):
     def __init__(
         self, denoiser, gamma=2.0, data_format=None, seed=None, **kwargs
     ):
-        if not isinstance(gamma, (int, float)) or isinstance(gamma, bool):
+        if not isinstance(gamma, numbers.Real) or isinstance(gamma, bool):
             raise TypeError(
                 f"`gamma` must be a number. Received: gamma={gamma!r}"
             )

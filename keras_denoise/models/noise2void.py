@@ -1,5 +1,7 @@
 """`Noise2Void`: trains a denoiser from noisy images with blind spots."""
 
+import numbers
+
 import keras
 from keras import ops
 
@@ -103,7 +105,7 @@ class Noise2Void(ss.SelfSupervisedModel):
         **kwargs,
     ):
         if (
-            not isinstance(mask_fraction, (int, float))
+            not isinstance(mask_fraction, numbers.Real)
             or isinstance(mask_fraction, bool)
             or not 0.0 < mask_fraction <= 1.0
         ):
@@ -112,7 +114,7 @@ class Noise2Void(ss.SelfSupervisedModel):
                 f"Received: mask_fraction={mask_fraction!r}"
             )
         if (
-            not isinstance(neighborhood_size, int)
+            not isinstance(neighborhood_size, numbers.Integral)
             or isinstance(neighborhood_size, bool)
             or neighborhood_size < 3
             or neighborhood_size % 2 == 0
@@ -128,7 +130,7 @@ class Noise2Void(ss.SelfSupervisedModel):
             )
         super().__init__(denoiser, data_format=data_format, seed=seed, **kwargs)
         self.mask_fraction = float(mask_fraction)
-        self.neighborhood_size = neighborhood_size
+        self.neighborhood_size = int(neighborhood_size)
         self.replacement = replacement
 
     def mask_pixels(self, images):

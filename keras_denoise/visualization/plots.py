@@ -10,6 +10,7 @@ image. The callbacks `ImageGrid` and
 
 import io
 import math
+import numbers
 import os
 
 import numpy as np
@@ -184,7 +185,11 @@ def image_grid(
             "`labels` must have one entry per row. "
             f"Received: {len(labels)} labels for {len(rows)} rows"
         )
-    if not isinstance(scale, int) or isinstance(scale, bool) or scale < 1:
+    if (
+        not isinstance(scale, numbers.Integral)
+        or isinstance(scale, bool)
+        or scale < 1
+    ):
         raise ValueError(
             f"`scale` must be an integer >= 1. Received: scale={scale!r}"
         )
