@@ -106,6 +106,14 @@ def methods(model, quick, skip):
         out = bm3d_package.bm3d(noisy[..., 0], sigma_psd=sigma / 255.0)
         return np.asarray(out, "float32")[..., None]
 
+    def same_shape(fn):
+        # scikit-image drops a channel axis of size one.
+        def run(noisy, sigma):
+            return np.reshape(fn(noisy, sigma), noisy.shape)
+
+        return run
+
+    nl_means, tv, wavelet = map(same_shape, (nl_means, tv, wavelet))
     table = {
         f"{model.name} (ours)": ours,
         f"{model.name} x8 (ours)": ours_x8,
