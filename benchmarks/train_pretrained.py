@@ -47,7 +47,11 @@ MAX_SIGMA = 55.0
 
 def parse_args(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--name", required=True, help="model name to train")
+    parser.add_argument(
+        "--name",
+        default="gaussian_gray",
+        help="model name to train (default: gaussian_gray)",
+    )
     parser.add_argument(
         "--data",
         help="folder of training images (gray models); colour models also "
