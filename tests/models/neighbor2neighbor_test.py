@@ -211,8 +211,15 @@ class TestTraining:
             residual_denoiser(depth=4, filters=16, batch_norm=False), seed=0
         )
         wrapper.compile(optimizer=keras.optimizers.Adam(3e-3))
+        before = psnr(clean, wrapper.denoiser.predict(noisy, verbose=0))
         history = wrapper.fit(noisy, epochs=30, batch_size=16, verbose=0)
-        losses = history.history["loss"]
-        assert np.mean(losses[-3:]) < 0.9 * losses[0]
+        # The total loss is not a progress measure: its regularizer grows
+        # as the denoiser moves away from the identity (measured on
+        # PyTorch: 0.036 -> 0.022 by epoch 4, back to 0.034 by epoch 30
+        # while the PSNR rose from 20.0 to 28.7 dB). It stays finite.
+        assert np.all(np.isfinite(history.history["loss"]))
         denoised = wrapper.denoiser.predict(noisy, verbose=0)
+        # 8.7 dB over the noisy input on PyTorch; 4 dB leaves room for the
+        # other backends' different random streams.
         assert psnr(clean, denoised) > psnr(clean, noisy) + 4.0
+        assert psnr(clean, denoised) > before + 4.0
