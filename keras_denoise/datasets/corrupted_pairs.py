@@ -2,7 +2,6 @@
 
 import numpy as np
 
-from keras_denoise._pipeline import finish
 from keras_denoise._utils import check_int
 
 
@@ -96,4 +95,4 @@ def corrupted_pairs(
         return tf.cast(noisy, tf.float32), clean
 
     dataset = dataset.map(corrupt, num_parallel_calls=tf.data.AUTOTUNE)
-    return finish(dataset)
+    return dataset.prefetch(tf.data.AUTOTUNE)
