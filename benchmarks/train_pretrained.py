@@ -96,7 +96,9 @@ def parse_args(argv=None):
         args.channels = 3 if "color" in args.name else 1
     if args.workdir is None:
         here = os.path.dirname(os.path.abspath(__file__))
-        args.workdir = os.path.join(here, "training", f"{args.name}-{args.arch}")
+        args.workdir = os.path.join(
+            here, "training", f"{args.name}-{args.arch}"
+        )
     return args
 
 
@@ -365,7 +367,12 @@ def export(args):
     model.set_weights(trained.get_weights())
     here = os.path.dirname(os.path.abspath(__file__))
     target = os.path.join(
-        here, "..", "keras_denoise", "models", "weights", f"{args.name}.weights.h5"
+        here,
+        "..",
+        "keras_denoise",
+        "models",
+        "weights",
+        f"{args.name}.weights.h5",
     )
     os.makedirs(os.path.dirname(target), exist_ok=True)
     model.save_weights(target)

@@ -218,9 +218,10 @@ def standard_normal(shape, seed_generator, dtype):
     """Draws N(0, 1) noise of `shape` with a vectorised Box-Muller transform.
 
     TensorFlow's CPU kernel for `keras.random.normal` (Philox + scalar
-    Box-Muller) costs about 2.5 uniform draws per sample; drawing uniforms
-    and transforming them with element-wise `log`/`sqrt`/`cos`/`sin`, which
-    are vectorised, is about 1.6x faster on CPU and exact in distribution.
+    Box-Muller) costs more than two uniform draws per sample; drawing
+    uniforms and transforming them with element-wise `log`/`sqrt`/`cos`/
+    `sin`, which are vectorised, is faster on CPU (docs/benchmarks.md) and
+    exact in distribution.
     Each pair `(r cos t, r sin t)` is split across the two halves of the
     last axis of even static size; without one, `keras.random.normal` is
     used. Computed in float32 (float64 for float64) and cast to `dtype`.

@@ -138,9 +138,9 @@ class SaltAndPepperNoise(BaseCorruption):
             pixel_shape, dtype="float32", seed=self.seed_generator
         )
         # `u` has a single consumer: XLA on CPU fuses a random tensor into
-        # its consumer when it has one, and materialises it ~25x slower
-        # when two operations read it (a 64x28x28x1 batch: ~19 ms instead
-        # of ~0.7 ms per call, 1.5x a training step).
+        # its consumer when it has one, and materialises it, far more
+        # slowly, when two operations read it (figures in
+        # docs/benchmarks.md, "Figures behind the code's choices").
         if isinstance(rate, float):
             # Bucket 0: u < rate * salt_ratio (salt), 1: pepper, 2: clean.
             bucket = ops.digitize(u, [rate * self.salt_ratio, rate])

@@ -173,7 +173,9 @@ def unet_denoiser(
         x = CropToMatch(name=f"up{scale}_crop")([x, skips[scale]])
         x = keras.layers.Add(name=f"up{scale}_skip")([x, skips[scale]])
         for b in range(blocks):
-            x = _residual_block(x, filters[scale], kernel_size, f"up{scale}_{b}")
+            x = _residual_block(
+                x, filters[scale], kernel_size, f"up{scale}_{b}"
+            )
     noise = keras.layers.Conv2D(channels, 3, padding="same", name="noise")(x)
     outputs = keras.layers.Subtract(name="denoised")([noisy, noise])
     return keras.Model(inputs, outputs, name=name)
