@@ -39,7 +39,7 @@ import tensorflow as tf  # noqa: E402
 
 import keras_denoise  # noqa: E402
 from keras_denoise.cli._pipeline import tune  # noqa: E402
-from keras_denoise.layers._validation import standard_normal  # noqa: E402
+from keras_denoise.layers._random import standard_normal  # noqa: E402
 
 SIGMA = 0.1
 RATE = 0.05

@@ -5,7 +5,7 @@ import os
 import keras
 import numpy as np
 
-from keras_denoise._utils import check_int
+from keras_denoise._validation import check_int
 from keras_denoise.callbacks._io import is_chief
 from keras_denoise.callbacks._io import validate_directory
 from keras_denoise.callbacks._io import validate_filename

@@ -2,7 +2,8 @@
 
 import numpy as np
 
-from keras_denoise._utils import check_int
+from keras_denoise._layers import is_layer
+from keras_denoise._validation import check_int
 
 
 def corrupted_pairs(
@@ -83,12 +84,10 @@ def corrupted_pairs(
     if repeat:
         dataset = dataset.repeat()
     dataset = dataset.batch(batch_size, drop_remainder=drop_remainder)
-    is_layer = hasattr(corruption, "compute_output_shape") and hasattr(
-        corruption, "built"
-    )
+    layer = is_layer(corruption)
 
     def corrupt(clean):
-        if is_layer:
+        if layer:
             noisy = corruption(clean, training=True)
         else:
             noisy = corruption(clean)

@@ -8,7 +8,7 @@ hundred megabytes.
 import numbers
 import os
 
-from keras_denoise._utils import check_int
+from keras_denoise._validation import check_int
 from keras_denoise.datasets.image_files import _listing
 from keras_denoise.datasets.image_files import check_pairs
 from keras_denoise.datasets.image_files import list_image_files

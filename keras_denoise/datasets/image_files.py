@@ -9,7 +9,7 @@ import os
 
 import numpy as np
 
-from keras_denoise._utils import write_bytes_atomic
+from keras_denoise._files import write_bytes_atomic
 
 IMAGE_EXTENSIONS = (".png", ".jpg", ".jpeg", ".bmp")
 """File extensions read as images (compared in lower case)."""

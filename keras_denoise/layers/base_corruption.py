@@ -3,11 +3,11 @@
 import keras
 from keras import ops
 
-from keras_denoise.layers._validation import check_image_batch
-from keras_denoise.layers._validation import clip_to_range
-from keras_denoise.layers._validation import validate_data_format
-from keras_denoise.layers._validation import validate_seed
-from keras_denoise.layers._validation import validate_value_range
+from keras_denoise._validation import check_image_batch
+from keras_denoise._validation import validate_data_format
+from keras_denoise._validation import validate_seed
+from keras_denoise._validation import validate_value_range
+from keras_denoise.layers._random import clip_to_range
 
 
 @keras.saving.register_keras_serializable(package="keras_denoise")
@@ -118,7 +118,7 @@ class BaseCorruption(keras.layers.Layer):
         """Corrupts and clips a rank-4 `batch`, reusing noise in `draws`.
 
         Used by `RandomCorruption`, which keeps one corruption's output
-        per sample: see `_validation.shared_draw`.
+        per sample: see `_random.shared_draw`.
         """
         batch = ops.convert_to_tensor(batch, dtype=self.compute_dtype)
         return self._corrupt_and_clip(batch, draws)

@@ -3,9 +3,9 @@
 import keras
 from keras import ops
 
+from keras_denoise._validation import validate_severity
 from keras_denoise.layers._poisson import sample_poisson
-from keras_denoise.layers._validation import draw_per_sample
-from keras_denoise.layers._validation import validate_severity
+from keras_denoise.layers._random import draw_per_sample
 from keras_denoise.layers.base_corruption import BaseCorruption
 
 

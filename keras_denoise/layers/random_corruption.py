@@ -6,8 +6,8 @@ import keras
 import numpy as np
 from keras import ops
 
-from keras_denoise.layers._validation import clip_to_range
-from keras_denoise.layers._validation import validate_number
+from keras_denoise._validation import validate_number
+from keras_denoise.layers._random import clip_to_range
 from keras_denoise.layers.base_corruption import BaseCorruption
 
 

@@ -4,10 +4,10 @@ import pytest
 from corruption_checks import assert_config_round_trip
 from corruption_checks import to_numpy
 
+from keras_denoise._validation import validate_number
+from keras_denoise._validation import validate_severity
 from keras_denoise.layers import BaseCorruption
-from keras_denoise.layers._validation import draw_per_sample
-from keras_denoise.layers._validation import validate_number
-from keras_denoise.layers._validation import validate_severity
+from keras_denoise.layers._random import draw_per_sample
 
 
 class Brighten(BaseCorruption):
