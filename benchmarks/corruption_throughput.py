@@ -196,7 +196,7 @@ def standard_normal_only(x):
 
 def impulses_without_clip(layer):
     # SaltAndPepperNoise before its final clip: draw, signs, repeat, add.
-    return lambda x: x + layer._clipped_delta(x)
+    return lambda x: x + layer.additive_noise(x)
 
 
 def raw_stateless(alg):

@@ -149,7 +149,7 @@ class GaussianBlur(BaseCorruption):
             blurred = term if blurred is None else blurred + term
         return blurred
 
-    def _corrupt_batch(self, images):
+    def corrupt_batch(self, images):
         if self.radius == 0:
             return images
         sigma = draw_per_sample(

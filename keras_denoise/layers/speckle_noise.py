@@ -73,16 +73,10 @@ class SpeckleNoise(BaseCorruption):
         )
         self.stddev = validate_severity("stddev", stddev, min_value=0.0)
 
-    # The output is `clip(images + delta)`: see `_clipped_delta`.
-    _delta_form = True
+    def corrupt_batch(self, images):
+        return images + self.additive_noise(images)
 
-    def _corrupt_batch(self, images):
-        return self._corrupt_batch_shared(images, None)
-
-    def _corrupt_batch_shared(self, images, draws):
-        return images + self._clipped_delta(images, draws)
-
-    def _clipped_delta(self, images, draws=None, weight=None):
+    def additive_noise(self, images, weight=None, draws=None):
         """The `delta` such that the output is `clip(images + delta)`.
 
         `delta` is `images * noise * stddev`, the standard normal noise
