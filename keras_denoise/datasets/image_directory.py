@@ -10,8 +10,7 @@ import os
 
 import numpy as np
 
-from keras_denoise._pipeline import finish
-from keras_denoise._utils import check_int
+from keras_denoise._validation import check_int
 from keras_denoise.datasets.image_files import _listing
 from keras_denoise.datasets.image_files import check_pairs
 from keras_denoise.datasets.image_files import list_image_files
@@ -236,7 +235,7 @@ def _build(
             # few batches of crops, never the whole set.
             dataset = dataset.shuffle(batch_size * crops_per_image, seed=seed)
     dataset = dataset.batch(batch_size)
-    return finish(dataset)
+    return dataset.prefetch(tf.data.AUTOTUNE)
 
 
 def _crops(tf, image, crop_size, crops_per_image, crop_seed):

@@ -3,9 +3,9 @@
 import keras
 from keras import ops
 
+from keras_denoise._validation import validate_severity
 from keras_denoise.layers._poisson import sample_poisson
-from keras_denoise.layers._validation import draw_per_sample
-from keras_denoise.layers._validation import validate_severity
+from keras_denoise.layers._random import draw_per_sample
 from keras_denoise.layers.base_corruption import BaseCorruption
 
 
@@ -82,7 +82,7 @@ class PoissonNoise(BaseCorruption):
             "peak", peak, min_value=0.0, min_inclusive=False
         )
 
-    def _corrupt_batch(self, images):
+    def corrupt_batch(self, images):
         dtype = keras.backend.standardize_dtype(images.dtype)
         work_dtype = "float64" if dtype == "float64" else "float32"
         peak = draw_per_sample(

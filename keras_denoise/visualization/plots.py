@@ -8,13 +8,15 @@ image. The callbacks `ImageGrid` and
 `LatentSpacePlot` draw with the same functions.
 """
 
-import io
 import math
 import os
 
 import numpy as np
 
-from keras_denoise._utils import write_bytes_atomic
+from keras_denoise._files import write_bytes_atomic
+from keras_denoise._images import encode_png
+from keras_denoise._images import tile_rows
+from keras_denoise._validation import validate_projection
 
 # The "tab10" palette: ten colours that stay distinct for colour-blind eyes.
 _PALETTE = (
@@ -30,78 +32,12 @@ _PALETTE = (
     (23, 190, 207),
 )
 
-_PROJECTIONS = ("auto", "first", "pca")
-
-
-def _encode_png(picture):
-    """PNG bytes of a `PIL.Image` or of a uint8 array `(h, w, 1, 3 or 4)`."""
-    if isinstance(picture, np.ndarray):
-        from PIL import Image
-
-        # Pillow infers L, RGB or RGBA from the uint8 array's shape.
-        picture = Image.fromarray(
-            picture[..., 0] if picture.shape[-1] == 1 else picture
-        )
-    buffer = io.BytesIO()
-    picture.save(buffer, format="PNG")
-    return buffer.getvalue()
-
 
 def _save_png(picture, path):
     """Writes a `PIL.Image` or uint8 array to the PNG file `path` atomically."""
     if not os.fspath(path).lower().endswith(".png"):
         raise ValueError(f"`path` must end in '.png'. Received: path={path!r}")
-    write_bytes_atomic(path, _encode_png(picture))
-
-
-def _tile(rows, value_range, padding, scale=1, margin=0):
-    """Tiles rows of float image batches into one uint8 array.
-
-    `rows` are `(n, height, width, channels)` batches of one image size
-    with 1, 3 or 4 channels; gray rows are repeated to RGB when another row
-    has colour, and short rows leave white space. Pixel values map from
-    `value_range` (`None`: the smallest and largest finite value of all
-    rows) to 0-255, NaN to 0. Each image is magnified `scale` times (nearest
-    neighbour); `padding` pixels of white separate the images and `margin`
-    pixels of white are left on the left.
-    """
-    channels = max(row.shape[-1] for row in rows)
-    if value_range is None:
-        finite = [row[np.isfinite(row)] for row in rows]
-        finite = [values for values in finite if values.size]
-        low = min((float(v.min()) for v in finite), default=0.0)
-        high = max((float(v.max()) for v in finite), default=1.0)
-        high = high if high > low else low + 1.0
-    else:
-        low, high = (float(v) for v in value_range)
-    height, width = rows[0].shape[1] * scale, rows[0].shape[2] * scale
-    columns = max(len(row) for row in rows)
-    grid = np.full(
-        (
-            padding + len(rows) * (height + padding),
-            margin + padding + columns * (width + padding),
-            channels,
-        ),
-        255,
-        dtype="uint8",
-    )
-    for r, row in enumerate(rows):
-        scaled = (np.asarray(row, "float32") - low) / (high - low)
-        scaled = np.nan_to_num(np.clip(scaled, 0.0, 1.0), nan=0.0)
-        tiles = np.round(scaled * 255.0).astype("uint8")
-        if tiles.shape[-1] == 1 and channels > 1:
-            tiles = np.repeat(tiles, 3, axis=-1)
-        if tiles.shape[-1] < channels:  # RGB among RGBA rows: opaque.
-            tiles = np.concatenate(
-                [tiles, np.full(tiles.shape[:-1] + (1,), 255, "uint8")], -1
-            )
-        if scale > 1:
-            tiles = tiles.repeat(scale, axis=1).repeat(scale, axis=2)
-        top = padding + r * (height + padding)
-        for c, tile in enumerate(tiles):
-            left = margin + padding + c * (width + padding)
-            grid[top : top + height, left : left + width] = tile
-    return grid
+    write_bytes_atomic(path, encode_png(picture))
 
 
 def _check_rows(rows):
@@ -191,7 +127,7 @@ def image_grid(
     margin = 0
     if labels:
         margin = 7 * max(len(str(label)) for label in labels) + 2 * padding
-    grid = _tile(rows, value_range, padding, scale=scale, margin=margin)
+    grid = tile_rows(rows, value_range, padding, scale=scale, margin=margin)
     if grid.shape[-1] == 1:
         grid = np.repeat(grid, 3, axis=-1)
     height = rows[0].shape[1] * scale
@@ -272,11 +208,7 @@ def project_2d(codes, projection="auto"):
             "`codes` must be a non-empty array (n, latent_dim). "
             f"Received: shape={codes.shape}"
         )
-    if projection not in _PROJECTIONS:
-        raise ValueError(
-            f"`projection` must be one of {_PROJECTIONS}. "
-            f"Received: projection={projection!r}"
-        )
+    validate_projection(projection)
     if codes.shape[1] < 2:
         return np.concatenate([codes, np.zeros_like(codes)], axis=1)
     if projection == "first" or (projection == "auto" and codes.shape[1] == 2):
