@@ -28,7 +28,7 @@ def test_is_layer():
     assert not _layers.is_layer(keras.layers.Dense)
 
 
-def test_walk_layers_goes_into_nested_models_depth_first():
+def test_walk_layers_goes_into_nested_models_breadth_first():
     inner = keras.Sequential(
         [keras.Input((3,)), keras.layers.Dense(2, name="inner_dense")],
         name="inner",
@@ -36,5 +36,15 @@ def test_walk_layers_goes_into_nested_models_depth_first():
     inputs = keras.Input((3,))
     outputs = keras.layers.Dense(1, name="head")(inner(inputs))
     model = keras.Model(inputs, outputs)
-    names = [layer.name for layer in _layers.walk_layers(model)]
-    assert names[1:] == ["inner", "inner_dense", "head"]
+    paths = [path for path, _ in _layers.walk_layers(model)]
+    # Shallower layers first; a nested layer's path names its parents.
+    assert paths[1:] == ["inner", "head", "inner/inner_dense"]
+
+
+def test_walk_layers_yields_a_shared_layer_once():
+    shared = keras.layers.Dense(2, name="shared")
+    first = keras.Sequential([keras.Input((2,)), shared], name="first")
+    second = keras.Sequential([keras.Input((2,)), shared], name="second")
+    model = keras.Sequential([keras.Input((2,)), first, second])
+    found = [path for path, layer in _layers.walk_layers(model)]
+    assert found == ["first", "second", "first/shared"]
