@@ -11,7 +11,8 @@ Compares, on 28x28x1 and 128x128x3 float32 images in [0, 1]:
   (Gaussian, speckle, salt-and-pepper and a `RandomCorruption` of the three)
   in the `tf.data` pipeline that `keras_denoise.datasets.corrupted_pairs`
   builds (it is called, with `shuffle=False`: batch, parallel map, prefetch,
-  tf.data autotuning off), mapped per element with the same options, and
+  then tf.data autotuning off as `keras-denoise train` has it), mapped per
+  element with the same options, and
   called directly on batches (eagerly and in a `tf.function`);
 - raw TensorFlow random ops and parts of the layers in the same pipeline,
   to attribute the cost (stateless Philox, stateful `tf.random.normal`, a
@@ -37,7 +38,8 @@ import numpy as np  # noqa: E402
 import tensorflow as tf  # noqa: E402
 
 import keras_denoise  # noqa: E402
-from keras_denoise.layers._validation import standard_normal  # noqa: E402
+from keras_denoise.cli._pipeline import tune  # noqa: E402
+from keras_denoise.layers._random import standard_normal  # noqa: E402
 
 SIGMA = 0.1
 RATE = 0.05
@@ -124,15 +126,16 @@ def drain(dataset):
 
 
 def batched_map(images, batch_size, fn):
-    """The pipeline of `corrupted_pairs`, which is called as it is.
+    """The pipeline of `corrupted_pairs`, tuned as `keras-denoise train` does.
 
     `fn` is a corruption layer (called with `training=True`) or a function
-    of the batch.
+    of the batch. tf.data's autotuning is switched off as the command line
+    switches it off for its training pipeline.
     """
     dataset = keras_denoise.datasets.corrupted_pairs(
         images, fn, batch_size=batch_size, shuffle=False
     )
-    return drain(dataset)
+    return drain(tune(dataset))
 
 
 def element_map(images, batch_size, fn):
@@ -193,7 +196,7 @@ def standard_normal_only(x):
 
 def impulses_without_clip(layer):
     # SaltAndPepperNoise before its final clip: draw, signs, repeat, add.
-    return lambda x: x + layer._clipped_delta(x)
+    return lambda x: x + layer.additive_noise(x)
 
 
 def raw_stateless(alg):

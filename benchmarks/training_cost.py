@@ -75,7 +75,7 @@ def breakdown_candidates(shape):
     """Per-operation candidates, each `f(x) -> tensor` on a batch `x`."""
     from keras import ops
 
-    from keras_denoise.layers._validation import standard_normal
+    from keras_denoise.layers._random import standard_normal
 
     seed = keras.random.SeedGenerator(11)
     per_sample = (shape[0], 1, 1, 1)

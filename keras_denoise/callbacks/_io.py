@@ -1,13 +1,13 @@
 """File output shared by the callbacks: argument checks and chief detection.
 
-The files themselves are written with `keras_denoise._utils.atomic_write`.
+The files themselves are written with `keras_denoise._files.atomic_write`.
 """
 
 import json
 import os
 import sys
 
-from keras_denoise._utils import atomic_write  # noqa: F401 - re-exported
+from keras_denoise._files import atomic_write  # noqa: F401 - re-exported
 
 
 def validate_directory(directory, name="directory"):

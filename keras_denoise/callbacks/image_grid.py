@@ -7,14 +7,16 @@ import os
 import keras
 import numpy as np
 
-from keras_denoise._utils import apply_corruption
-from keras_denoise._utils import check_int
-from keras_denoise._utils import write_bytes_atomic
+from keras_denoise._files import write_bytes_atomic
+from keras_denoise._images import encode_png
+from keras_denoise._images import tile_rows
+from keras_denoise._layers import apply_corruption
+from keras_denoise._validation import check_int
+from keras_denoise._validation import validate_data_format
+from keras_denoise._validation import validate_value_range
 from keras_denoise.callbacks._io import is_chief
 from keras_denoise.callbacks._io import validate_directory
 from keras_denoise.callbacks._io import validate_filename
-from keras_denoise.layers._validation import validate_data_format
-from keras_denoise.layers._validation import validate_value_range
 
 # Output names looked for, in order, when a model has several outputs.
 _RECONSTRUCTION_NAMES = ("denoised", "reconstruction", "decoder")
@@ -214,13 +216,8 @@ class ImageGrid(keras.callbacks.Callback):
         if self._corrupted is not None:
             rows.append(self._corrupted)
         rows.append(reconstructed)
-        # Drawing code lives in `keras_denoise.visualization`, imported here
-        # so that `import keras_denoise` does not import it.
-        from keras_denoise.visualization.plots import _encode_png
-        from keras_denoise.visualization.plots import _tile
-
         rows = [self._to_display(row) for row in rows]
-        grid = _tile(rows, self.value_range, self.padding)
+        grid = tile_rows(rows, self.value_range, self.padding)
         if self.scale > 1:
             grid = np.repeat(np.repeat(grid, self.scale, 0), self.scale, 1)
         if not is_chief(self.model):
@@ -228,7 +225,7 @@ class ImageGrid(keras.callbacks.Callback):
         path = os.path.join(
             self.directory, self.filename.format(epoch=epoch + 1)
         )
-        png = _encode_png(grid)
+        png = encode_png(grid)
         write_bytes_atomic(path, png)
         if self.tensorboard_dir is not None:
             self._write_summary(png, grid.shape[1], grid.shape[0], epoch + 1)

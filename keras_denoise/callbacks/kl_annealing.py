@@ -5,7 +5,7 @@ import numbers
 
 import keras
 
-from keras_denoise._utils import nested_layers
+from keras_denoise._layers import walk_layers
 
 _SCHEDULES = ("linear", "sigmoid", "cyclical")
 
@@ -196,7 +196,7 @@ def _kl_weight_variable(layer):
 
 def _find_variational_loss_layers(model):
     """Every `VariationalLossLayer` of `model`, nested models included."""
-    layers = [layer for _, layer in nested_layers(model)]
+    layers = [layer for _, layer in walk_layers(model)]
     if _is_variational_loss_layer(model):
         layers.insert(0, model)
     return [layer for layer in layers if _is_variational_loss_layer(layer)]

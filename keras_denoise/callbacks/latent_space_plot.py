@@ -6,8 +6,8 @@ import warnings
 import keras
 import numpy as np
 
-from keras_denoise._utils import check_int
-from keras_denoise._utils import nested_layers
+from keras_denoise._layers import walk_layers
+from keras_denoise._validation import check_int
 from keras_denoise.callbacks._io import is_chief
 from keras_denoise.callbacks._io import validate_directory
 from keras_denoise.callbacks._io import validate_filename
@@ -211,7 +211,7 @@ class LatentSpacePlot(keras.callbacks.Callback):
             return self.encoder
         found = [
             (path, layer)
-            for path, layer in nested_layers(self.model)
+            for path, layer in walk_layers(self.model)
             if layer.name == "encoder"
         ]
         if not found:

@@ -15,6 +15,9 @@ import argparse
 import os
 import sys
 
+from keras_denoise.cli._argtypes import positive_float as _positive_float
+from keras_denoise.cli._argtypes import positive_int as _positive_int
+
 PROG = "keras-denoise"
 
 __all__ = ["build_parser", "main"]
@@ -25,18 +28,6 @@ class _Parser(argparse.ArgumentParser):
 
     def error(self, message):
         self.exit(2, f"{PROG}: error: {message} (see '{self.prog} --help')\n")
-
-
-def _positive_int(text):
-    try:
-        value = int(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(
-            f"expected an integer, got {text!r}"
-        ) from None
-    if value < 1:
-        raise argparse.ArgumentTypeError(f"must be at least 1, got {value}")
-    return value
 
 
 def version_text():
@@ -80,18 +71,6 @@ def _progress_options(parser):
             "files on a terminal, nothing when piped)"
         ),
     )
-
-
-def _positive_float(text):
-    try:
-        value = float(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(
-            f"expected a number, got {text!r}"
-        ) from None
-    if not 0 < value < float("inf"):
-        raise argparse.ArgumentTypeError(f"must be positive, got {text}")
-    return value
 
 
 def _common(parser):

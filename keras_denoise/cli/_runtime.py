@@ -148,7 +148,7 @@ def load_model(path):
 
 def save_model_atomic(model, path):
     """Saves `model` to `path` through a temporary file and a rename."""
-    from keras_denoise._utils import atomic_path
+    from keras_denoise._files import atomic_path
 
     with atomic_path(path, suffix=".keras") as temp_path:
         model.save(temp_path)

@@ -212,11 +212,12 @@ def train_dataset(data, corruption, model, *, batch_size, seed):
     import tensorflow as tf
 
     from keras_denoise import datasets
-    from keras_denoise._pipeline import finish
+    from keras_denoise.cli._pipeline import finish
+    from keras_denoise.cli._pipeline import tune
 
     if is_vae(model):
         if data.stream is not None:
-            return data.stream
+            return tune(data.stream)
         dataset = tf.data.Dataset.from_tensor_slices(data.train)
         return finish(
             dataset.shuffle(len(data.train), seed=seed)
@@ -225,7 +226,7 @@ def train_dataset(data, corruption, model, *, batch_size, seed):
         )
     if data.stream is not None:
         if data.stream_kind == "pairs":
-            return data.stream
+            return tune(data.stream)
         return finish(
             data.stream.map(
                 lambda clean: (_corrupt_batch(corruption, clean), clean),
@@ -234,12 +235,14 @@ def train_dataset(data, corruption, model, *, batch_size, seed):
         )
     kind = model_kind(model)
     if kind == "denoiser":
-        return datasets.corrupted_pairs(
-            data.train,
-            corruption or (lambda clean: clean),
-            batch_size,
-            seed=seed,
-        ).repeat(data.passes)
+        return tune(
+            datasets.corrupted_pairs(
+                data.train,
+                corruption or (lambda clean: clean),
+                batch_size,
+                seed=seed,
+            ).repeat(data.passes)
+        )
     if kind == "dual":
 
         def targets(clean, label):

@@ -93,9 +93,6 @@ class Data:
         return clean, noisy
 
 
-_LUMA = (0.2125, 0.7154, 0.0721)
-
-
 def fit_size(images, size):
     """Fits a batch of images to `size` `(height, width)`: a centre crop,
     after an enlargement (keeping the aspect) when an image is smaller.
@@ -131,6 +128,7 @@ def read_images(paths, channels, size):
     RGB), fitted to `size` when it is given."""
     import numpy as np
 
+    from keras_denoise._images import LUMA
     from keras_denoise.datasets import read_image
 
     for path in paths:
@@ -138,7 +136,7 @@ def read_images(paths, channels, size):
         if image.shape[-1] in (2, 4):
             image = image[..., :-1]
         if channels == 1 and image.shape[-1] == 3:
-            image = (image @ np.array(_LUMA, "float32"))[..., None]
+            image = (image @ np.array(LUMA, "float32"))[..., None]
         elif channels == 3 and image.shape[-1] == 1:
             image = np.repeat(image, 3, axis=-1)
         yield fit_size(image[None], size)[0]

@@ -214,7 +214,7 @@ def write_json(path, summary):
     """Writes `summary` as indented JSON, atomically."""
     import json
 
-    from keras_denoise._utils import write_bytes_atomic
+    from keras_denoise._files import write_bytes_atomic
 
     write_bytes_atomic(
         path, (json.dumps(summary, indent=2, allow_nan=False) + "\n").encode()

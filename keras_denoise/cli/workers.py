@@ -17,6 +17,7 @@ import subprocess
 import sys
 import tempfile
 
+from keras_denoise.cli._argtypes import int_at_least
 from keras_denoise.cli._runtime import CLIError
 from keras_denoise.cli._runtime import say
 
@@ -86,28 +87,8 @@ def _addresses(text):
     return ",".join(entries)
 
 
-def _count(text):
-    try:
-        value = int(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(
-            f"expected an integer, got {text!r}"
-        ) from None
-    if value < 1:
-        raise argparse.ArgumentTypeError(f"must be at least 1, got {value}")
-    return value
-
-
-def _index(text):
-    try:
-        value = int(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(
-            f"expected an integer, got {text!r}"
-        ) from None
-    if value < 0:
-        raise argparse.ArgumentTypeError(f"must be at least 0, got {value}")
-    return value
+_count = int_at_least(1)
+_index = int_at_least(0)
 
 
 def _check(parser, args):

@@ -10,7 +10,10 @@ import numbers
 
 import numpy as np
 
-from keras_denoise._utils import check_int
+from keras_denoise._images import to_grayscale
+from keras_denoise._validation import check_int
+from keras_denoise._validation import validate_rate
+from keras_denoise._validation import validate_seed
 
 # Photographs and micrographs stored inside the scikit-image wheel (no
 # `pooch` download needed). Synthetic or binary pictures (checkerboard,
@@ -43,8 +46,6 @@ _EXTRA_NATURAL_IMAGE_NAMES = (
 DEFAULT_HELD_OUT = ("astronaut", "camera", "coins")
 """Photographs held out by `natural_patches` unless told otherwise."""
 
-_LUMA = np.array([0.2125, 0.7154, 0.0721], dtype="float32")
-
 
 def _require(module):
     try:
@@ -56,29 +57,8 @@ def _require(module):
         ) from error
 
 
-def _check_seed(seed):
-    if seed is not None and (
-        not isinstance(seed, numbers.Integral)
-        or isinstance(seed, bool)
-        or seed < 0
-    ):
-        raise ValueError(
-            "`seed` must be None or a non-negative integer. "
-            f"Received: seed={seed!r}"
-        )
-
-
 def _check_split(test_split):
-    if (
-        not isinstance(test_split, numbers.Real)
-        or isinstance(test_split, bool)
-        or not 0.0 <= test_split < 1.0
-    ):
-        raise ValueError(
-            "`test_split` must be a number in [0, 1). "
-            f"Received: test_split={test_split!r}"
-        )
-    return float(test_split)
+    return validate_rate("test_split", test_split)
 
 
 def _to_float(image):
@@ -93,12 +73,6 @@ def _to_float(image):
     if image.ndim == 2:
         image = image[..., None]
     return image
-
-
-def _to_grayscale(image):
-    if image.shape[-1] == 1:
-        return image
-    return (image[..., :3] @ _LUMA)[..., None].astype("float32")
 
 
 def _resize(images, size):
@@ -151,7 +125,7 @@ def load_digits(size=8, test_split=0.2, seed=0):
     """
     size = check_int("size", size, minimum=2)
     test_split = _check_split(test_split)
-    _check_seed(seed)
+    validate_seed(seed)
     sklearn_datasets = _require("sklearn.datasets")
     digits = sklearn_datasets.load_digits()
     images = digits.images.astype("float32") / 16.0
@@ -191,7 +165,7 @@ def load_faces(size=25, test_split=0.2, seed=0):
     """
     size = check_int("size", size, minimum=2)
     test_split = _check_split(test_split)
-    _check_seed(seed)
+    validate_seed(seed)
     data = _require("skimage.data")
     images = np.clip(data.lfw_subset().astype("float32"), 0.0, 1.0)
     images = _resize(images, size)[..., None]
@@ -254,7 +228,7 @@ def load_natural_images(names=None, grayscale=False):
         if image.shape[-1] == 4:
             image = image[..., :3]
         if grayscale:
-            image = _to_grayscale(image)
+            image = to_grayscale(image)
         images[name] = image
     return images
 
@@ -351,7 +325,7 @@ def natural_patches(
     """
     patch_size = check_int("patch_size", patch_size, minimum=2)
     patches_per_image = check_int("patches_per_image", patches_per_image)
-    _check_seed(seed)
+    validate_seed(seed)
     names = _check_names(names)
     held = _resolve_held_out(names, held_out, seed)
     images = load_natural_images(names, grayscale=grayscale)

@@ -2,10 +2,10 @@
 
 import numpy as np
 
-from keras_denoise._pipeline import finish
+from keras_denoise._layers import is_layer
 from keras_denoise._tf_graph import in_foreign_tf_graph
 from keras_denoise._tf_graph import run_in_tf_graph
-from keras_denoise._utils import check_int
+from keras_denoise._validation import check_int
 
 
 def corrupted_pairs(
@@ -98,22 +98,20 @@ def corrupted_pairs(
     if repeat:
         dataset = dataset.repeat()
     dataset = dataset.batch(batch_size, drop_remainder=drop_remainder)
-    is_layer = hasattr(corruption, "compute_output_shape") and hasattr(
-        corruption, "built"
-    )
+    layer = is_layer(corruption)
 
     def corrupt(clean):
-        if is_layer and in_foreign_tf_graph(clean):
+        if layer and in_foreign_tf_graph(clean):
             # JAX or PyTorch backend: a chain (`keras.Sequential`) cannot
             # take a TensorFlow tensor; run it eagerly on the batch.
             noisy = run_in_tf_graph(
                 lambda x: corruption(x, training=True), clean
             )
-        elif is_layer:
+        elif layer:
             noisy = corruption(clean, training=True)
         else:
             noisy = corruption(clean)
         return tf.cast(noisy, tf.float32), clean
 
     dataset = dataset.map(corrupt, num_parallel_calls=tf.data.AUTOTUNE)
-    return finish(dataset)
+    return dataset.prefetch(tf.data.AUTOTUNE)

@@ -10,7 +10,7 @@ import warnings
 
 import numpy as np
 
-from keras_denoise._utils import write_bytes_atomic
+from keras_denoise._files import write_bytes_atomic
 from keras_denoise.datasets._file_checks import _ORIENT
 from keras_denoise.datasets._file_checks import _TRANSPOSED
 from keras_denoise.datasets._file_checks import _check_readable

@@ -4,15 +4,11 @@ import re
 
 import numpy as np
 
+from keras_denoise._images import centre_crop
+
 
 def safe_name(name):
     return re.sub(r"[^A-Za-z0-9_.-]+", "_", name).strip("_") or "corruption"
-
-
-def _crop(images, height, width):
-    top = (images.shape[1] - height) // 2
-    left = (images.shape[2] - width) // 2
-    return images[:, top : top + height, left : left + width]
 
 
 class Examples:
@@ -35,7 +31,7 @@ class Examples:
             height, width = min(height, self.size), min(width, self.size)
         for triple in zip(
             *(
-                _crop(x[:take], height, width)
+                centre_crop(x[:take], height, width)
                 for x in (clean, corrupted, restored)
             ),
             strict=True,
@@ -53,7 +49,7 @@ class Examples:
         width = min(r[0].shape[1] for r in self.rows)
         clean, corrupted, restored = (
             np.concatenate(
-                [_crop(r[i][None], height, width) for r in self.rows]
+                [centre_crop(r[i][None], height, width) for r in self.rows]
             )
             for i in range(3)
         )

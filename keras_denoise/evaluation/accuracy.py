@@ -2,8 +2,8 @@
 
 import numpy as np
 
-from keras_denoise._utils import apply_corruption
-from keras_denoise._utils import check_int
+from keras_denoise._layers import apply_corruption
+from keras_denoise._validation import check_int
 
 
 def _label_output(model, outputs):

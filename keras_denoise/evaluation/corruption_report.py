@@ -3,7 +3,7 @@
 import json
 import math
 
-from keras_denoise._utils import write_bytes_atomic
+from keras_denoise._files import write_bytes_atomic
 
 
 def _format(value, digits):

@@ -4,8 +4,8 @@ import os
 
 import numpy as np
 
-from keras_denoise._utils import apply_corruption
-from keras_denoise._utils import check_int
+from keras_denoise._layers import apply_corruption
+from keras_denoise._validation import check_int
 from keras_denoise.evaluation._examples import Examples
 from keras_denoise.evaluation._examples import safe_name
 from keras_denoise.evaluation._streams import Noisy

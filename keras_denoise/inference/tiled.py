@@ -2,7 +2,7 @@
 
 import numpy as np
 
-from keras_denoise._utils import check_int
+from keras_denoise._validation import check_int
 
 DEFAULT_TILE_SIZE = 256
 

@@ -3,10 +3,10 @@
 import keras
 from keras import ops
 
-from keras_denoise.layers._validation import draw_per_sample
-from keras_denoise.layers._validation import shared_draw
-from keras_denoise.layers._validation import standard_normal
-from keras_denoise.layers._validation import validate_severity
+from keras_denoise._validation import validate_severity
+from keras_denoise.layers._random import draw_per_sample
+from keras_denoise.layers._random import shared_draw
+from keras_denoise.layers._random import standard_normal
 from keras_denoise.layers.base_corruption import BaseCorruption
 
 
@@ -71,20 +71,14 @@ class AdditiveGaussianNoise(BaseCorruption):
         )
         self.stddev = validate_severity("stddev", stddev, min_value=0.0)
 
-    # The output is `clip(images + delta)`: see `_clipped_delta`.
-    _delta_form = True
+    def corrupt_batch(self, images):
+        return images + self.additive_noise(images)
 
-    def _corrupt_batch(self, images):
-        return self._corrupt_batch_shared(images, None)
-
-    def _corrupt_batch_shared(self, images, draws):
-        return images + self._clipped_delta(images, draws)
-
-    def _clipped_delta(self, images, draws=None, weight=None):
+    def additive_noise(self, images, weight=None, draws=None):
         """The `delta` such that the output is `clip(images + delta)`.
 
         `delta` is `noise * stddev`, the standard normal noise taken from
-        the `draws` cache (see `_validation.shared_draw`). `weight`, 0/1
+        the `draws` cache (see `_random.shared_draw`). `weight`, 0/1
         of shape `(batch, 1, 1, 1)`, multiplies the per-sample standard
         deviation: `RandomCorruption` uses it to zero `delta` on the
         samples it did not choose for this layer, at no cost over the

@@ -5,11 +5,11 @@ from keras import ops
 
 from keras_denoise._tf_graph import in_foreign_tf_graph
 from keras_denoise._tf_graph import run_in_tf_graph
-from keras_denoise.layers._validation import check_image_batch
-from keras_denoise.layers._validation import clip_to_range
-from keras_denoise.layers._validation import validate_data_format
-from keras_denoise.layers._validation import validate_seed
-from keras_denoise.layers._validation import validate_value_range
+from keras_denoise._validation import check_image_batch
+from keras_denoise._validation import validate_data_format
+from keras_denoise._validation import validate_seed
+from keras_denoise._validation import validate_value_range
+from keras_denoise.layers._random import clip_to_range
 
 
 @keras.saving.register_keras_serializable(package="keras_denoise")
@@ -21,9 +21,19 @@ class BaseCorruption(keras.layers.Layer):
     `tf.data` pipeline call it as `layer(images, training=True)`, or call
     `corrupt(images)`, which always corrupts.
 
-    Subclasses validate their own severity arguments and implement
-    `_corrupt_batch(images)`, which receives a rank-4 float batch in the
-    layer's `data_format` and returns the corrupted batch before clipping.
+    Subclasses validate their own severity arguments and implement one
+    method, `corrupt_batch(images)`: it receives a rank-4 float batch in
+    the layer's `data_format` and the layer's compute dtype, and returns the
+    corrupted batch before clipping (the base class adds the batch axis for
+    single images and clips to `value_range`). Draw randomness with
+    `keras.random` and `seed=self.seed_generator`.
+
+    A corruption whose output is `clip(images + delta, value_range)` may
+    also implement the optional `additive_noise(images, weight, draws)`,
+    which returns `delta`: `RandomCorruption` then adds the deltas of such
+    corruptions to the batch together and clips once, which is faster than
+    computing every corruption's output. The default returns `None` (not of
+    that form), and everything works without it.
 
     Args:
         value_range: `(min, max)` of the image values. The corrupted images
@@ -60,7 +70,7 @@ class BaseCorruption(keras.layers.Layer):
 
     >>> import numpy as np
     >>> class Brighten(keras_denoise.layers.BaseCorruption):
-    ...     def _corrupt_batch(self, images):
+    ...     def corrupt_batch(self, images):
     ...         return images + 0.25
     >>> layer = Brighten()
     >>> images = np.full((2, 4, 4, 1), 0.5, dtype="float32")
@@ -119,40 +129,63 @@ class BaseCorruption(keras.layers.Layer):
         images = ops.convert_to_tensor(images, dtype=self.compute_dtype)
         return self._corrupt_and_clip(images)
 
-    def _corrupt_and_clip(self, images, draws=None):
+    def corrupt_batch(self, images):
+        """Corrupts a batch; the method subclasses implement.
+
+        Args:
+            images: a rank-4 float tensor in the layer's `data_format` and
+                compute dtype.
+
+        Returns:
+            The corrupted batch, same shape, before the clip to
+            `value_range` (which the base class applies).
+        """
+        raise NotImplementedError(
+            f"{type(self).__name__} must implement `corrupt_batch(images)`."
+        )
+
+    def additive_noise(self, images, weight=None, draws=None):
+        """Optional: the `delta` of a corruption `clip(images + delta)`.
+
+        Implement it when the corrupted batch is exactly
+        `clip(images + delta, value_range)` for a `delta` that does not
+        depend on the clip; `corrupt_batch` is then usually
+        `images + self.additive_noise(images)`. `RandomCorruption` sums
+        the deltas of its corruptions of this form (same `value_range`
+        and dtype) and clips once, instead of computing, clipping and
+        selecting each corruption's output over the whole batch.
+
+        Args:
+            images: a rank-4 float tensor in the layer's `data_format` and
+                compute dtype.
+            weight: `None`, or a 0/1 tensor of shape `(batch, 1, 1, 1)`:
+                `delta` must be 0 on the samples where it is 0 (multiply
+                a per-sample factor by it, which costs nothing over the
+                batch). Defaults to `None`.
+            draws: `None`, or a dict that `RandomCorruption` shares among
+                its corruptions for one batch: random tensors stored in it
+                under a key naming their kind, shape and dtype may be
+                reused by another corruption (each sample keeps one
+                corruption's output, so sharing does not change any
+                sample's distribution). It may be ignored. Defaults to
+                `None`.
+
+        Returns:
+            `delta`, broadcastable to `images`, or `None` (the default)
+            when the corruption is not of this form; then `None` must be
+            returned before any random draw.
+        """
+        del images, weight, draws
+        return None
+
+    def _corrupt_and_clip(self, images):
         unbatched = len(images.shape) == 3
         if unbatched:
             images = ops.expand_dims(images, 0)
-        outputs = clip_to_range(
-            self._corrupt_batch_shared(images, draws), self.value_range
-        )
+        outputs = clip_to_range(self.corrupt_batch(images), self.value_range)
         if unbatched:
             outputs = ops.squeeze(outputs, 0)
         return outputs
-
-    def _corrupt_with_draws(self, batch, draws):
-        """Corrupts and clips a rank-4 `batch`, reusing noise in `draws`.
-
-        Used by `RandomCorruption`, which keeps one corruption's output
-        per sample: see `_validation.shared_draw`.
-        """
-        batch = ops.convert_to_tensor(batch, dtype=self.compute_dtype)
-        return self._corrupt_and_clip(batch, draws)
-
-    def _corrupt_batch(self, images):
-        raise NotImplementedError(
-            f"{type(self).__name__} must implement `_corrupt_batch(images)`."
-        )
-
-    def _corrupt_batch_shared(self, images, draws):
-        """`_corrupt_batch`, taking noise from the `draws` cache if given.
-
-        Subclasses whose noise another corruption could reuse override
-        this (and implement `_corrupt_batch` as a call with `draws=None`);
-        the default ignores `draws`.
-        """
-        del draws
-        return self._corrupt_batch(images)
 
     def _channel_axis(self):
         return -1 if self.data_format == "channels_last" else 1

@@ -7,8 +7,8 @@ import keras
 import numpy as np
 from keras import ops
 
-from keras_denoise.layers._validation import draw_per_sample
-from keras_denoise.layers._validation import validate_severity
+from keras_denoise._validation import validate_severity
+from keras_denoise.layers._random import draw_per_sample
 from keras_denoise.layers.base_corruption import BaseCorruption
 
 
@@ -152,7 +152,7 @@ class GaussianBlur(BaseCorruption):
             blurred = term if blurred is None else blurred + term
         return blurred
 
-    def _corrupt_batch(self, images):
+    def corrupt_batch(self, images):
         if self.radius == 0:
             return images
         sigma = draw_per_sample(

@@ -4,9 +4,9 @@ import keras
 import numpy as np
 from keras import ops
 
+from keras_denoise._validation import validate_severity
 from keras_denoise.layers._poisson import sample_poisson
-from keras_denoise.layers._validation import draw_per_sample
-from keras_denoise.layers._validation import validate_severity
+from keras_denoise.layers._random import draw_per_sample
 from keras_denoise.layers.base_corruption import BaseCorruption
 
 # Below the smallest normal float32, `peak` is flushed to zero on CPU and
@@ -97,7 +97,7 @@ class PoissonNoise(BaseCorruption):
                 f"Received: peak={peak!r}"
             )
 
-    def _corrupt_batch(self, images):
+    def corrupt_batch(self, images):
         dtype = keras.backend.standardize_dtype(images.dtype)
         work_dtype = "float64" if dtype == "float64" else "float32"
         peak = draw_per_sample(

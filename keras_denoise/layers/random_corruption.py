@@ -6,8 +6,9 @@ import keras
 import numpy as np
 from keras import ops
 
-from keras_denoise.layers._validation import clip_to_range
-from keras_denoise.layers._validation import validate_number
+from keras_denoise._layers import call_corruption
+from keras_denoise._validation import validate_number
+from keras_denoise.layers._random import clip_to_range
 from keras_denoise.layers.base_corruption import BaseCorruption
 
 
@@ -188,7 +189,7 @@ class RandomCorruption(BaseCorruption):
         weights = weights / weights.sum() * (1.0 - self.clean_probability)
         return [float(w) for w in weights] + [self.clean_probability]
 
-    def _corrupt_batch(self, images):
+    def corrupt_batch(self, images):
         batch_size = ops.shape(images)[0]
         u = keras.random.uniform(
             (batch_size, 1, 1, 1), dtype="float32", seed=self.seed_generator
@@ -209,8 +210,10 @@ class RandomCorruption(BaseCorruption):
         # Corruptions that need the same random tensor share one draw.
         draws = {}
         dtype = images.dtype
-        fused_range, fused = self._fused_range(images), []
-        outputs, fused_weight = None, None
+        outputs = None
+        # (value_range, delta, chosen) of the corruptions that give their
+        # `additive_noise`; the others' outputs are selected at once.
+        deltas = []
         for corruption, probability, lower, upper in zip(
             self.corruptions, probabilities, lowers, uppers, strict=True
         ):
@@ -223,66 +226,55 @@ class RandomCorruption(BaseCorruption):
                 ),
                 dtype,
             )
-            if (
-                fused_range is not False
-                and isinstance(corruption, BaseCorruption)
-                and self._fusable(corruption, images, fused_range)
+            delta = None
+            if isinstance(corruption, BaseCorruption) and _same_dtype(
+                corruption.compute_dtype, dtype
             ):
-                # The delta is zero on the samples not chosen: the sum of
-                # the deltas is each sample's own corruption's delta.
-                fused.append(corruption._clipped_delta(images, draws, chosen))
-                fused_weight = (
-                    chosen if fused_weight is None else fused_weight + chosen
-                )
+                # Zero on the samples not chosen, so that deltas add up.
+                delta = corruption.additive_noise(images, chosen, draws)
+            if delta is not None:
+                deltas.append((corruption.value_range, delta, chosen))
                 continue
-            corrupted = ops.cast(_apply(corruption, images, draws), dtype)
+            # A corruption layer, or a chain applied link after link, each
+            # link drawing its own noise: sharing a draw between two links
+            # would correlate their noises within one sample.
+            corrupted = ops.cast(call_corruption(corruption, images), dtype)
             term = corrupted * chosen
             outputs = term if outputs is None else outputs + term
-        if fused:
-            # One add per corruption and one clip for all of them, where
-            # computing and selecting each output would take a clip and a
-            # multiply-add each over the whole batch.
-            total = images
-            for delta in fused:
-                total = total + delta
-            total = clip_to_range(total, fused_range)
-            if outputs is None and self.clean_probability == 0.0:
-                return total
-            term = total * fused_weight
-            outputs = term if outputs is None else outputs + term
+        if deltas:
+            outputs = self._add_deltas(images, deltas, outputs)
         if self.clean_probability > 0.0:
             clean = ops.cast(ops.greater_equal(u, float(uppers[-1])), dtype)
             term = images * clean
             outputs = term if outputs is None else outputs + term
         return images if outputs is None else outputs
 
-    def _fused_range(self, images):
-        """The `value_range` of the corruptions summed into one tensor.
+    def _add_deltas(self, images, deltas, outputs):
+        """Adds the `(value_range, delta, chosen)` terms to `outputs`.
 
-        A corruption whose output is `clip(images + delta, value_range)`
-        has a true `_delta_form` and a `_clipped_delta` method: the
-        corruptions of this kind with the most common `value_range` (and
-        this batch's dtype) are added to the images together and clipped
-        once. `False` when there are none.
+        The deltas with the most common `value_range` are added to the
+        images together and clipped once, where computing and selecting
+        each output would take a clip and a multiply-add each over the
+        whole batch; any other delta is clipped and selected on its own.
         """
-        ranges = [
-            c.value_range
-            for c in self.corruptions
-            if isinstance(c, BaseCorruption)
-            and self._fusable(c, images, c.value_range)
-        ]
-        if not ranges:
-            return False
-        return max(ranges, key=ranges.count)
-
-    @staticmethod
-    def _fusable(corruption, images, value_range):
-        return (
-            getattr(corruption, "_delta_form", False)
-            and corruption.value_range == value_range
-            and keras.backend.standardize_dtype(corruption.compute_dtype)
-            == keras.backend.standardize_dtype(images.dtype)
-        )
+        ranges = [value_range for value_range, _, _ in deltas]
+        fused_range = max(ranges, key=ranges.count)
+        total, fused_weight = images, None
+        for value_range, delta, chosen in deltas:
+            if value_range != fused_range:
+                own = clip_to_range(images + delta, value_range) * chosen
+                outputs = own if outputs is None else outputs + own
+                continue
+            total = total + delta
+            fused_weight = (
+                chosen if fused_weight is None else fused_weight + chosen
+            )
+        total = clip_to_range(total, fused_range)
+        if outputs is None and self.clean_probability == 0.0:
+            # Every sample took one of the summed deltas.
+            return total
+        term = total * fused_weight
+        return term if outputs is None else outputs + term
 
     def get_config(self):
         config = super().get_config()
@@ -323,11 +315,7 @@ def _members(corruptions):
             yield corruption
 
 
-def _apply(corruption, images, draws):
-    if isinstance(corruption, keras.Sequential):
-        # Each link draws its own noise: sharing a draw between two links
-        # would correlate their noises within one sample.
-        for link in corruption.layers:
-            images = _apply(link, images, None)
-        return images
-    return corruption._corrupt_with_draws(images, draws)
+def _same_dtype(a, b):
+    return keras.backend.standardize_dtype(
+        a
+    ) == keras.backend.standardize_dtype(b)

@@ -4,10 +4,10 @@ import keras
 import numpy as np
 from keras import ops
 
-from keras_denoise.layers._validation import draw_per_sample
-from keras_denoise.layers._validation import repeat_over_channels
-from keras_denoise.layers._validation import validate_number
-from keras_denoise.layers._validation import validate_severity
+from keras_denoise._validation import validate_number
+from keras_denoise._validation import validate_severity
+from keras_denoise.layers._random import draw_per_sample
+from keras_denoise.layers._random import repeat_over_channels
 from keras_denoise.layers.base_corruption import BaseCorruption
 
 
@@ -80,17 +80,12 @@ class SaltAndPepperNoise(BaseCorruption):
         self.rate = validate_severity("rate", rate, 0.0, 1.0)
         self.salt_ratio = validate_number("salt_ratio", salt_ratio, 0.0, 1.0)
 
-    @property
-    def _delta_form(self):
-        """Whether the output is `clip(images + delta)`: with a range."""
-        return self.value_range is not None
-
-    def _corrupt_batch(self, images):
+    def corrupt_batch(self, images):
         if self.value_range is None:
             return self._masked_impulses(images)
-        return images + self._clipped_delta(images)
+        return images + self.additive_noise(images)
 
-    def _clipped_delta(self, images, draws=None, weight=None):
+    def additive_noise(self, images, weight=None, draws=None):
         """The `delta` such that the output is `clip(images + delta)`.
 
         `delta` is `+big` on salt pixels, `-big` on pepper pixels and 0
@@ -103,9 +98,12 @@ class SaltAndPepperNoise(BaseCorruption):
         so that a 0/1 `weight` of shape `(batch, 1, 1, 1)`, which
         `RandomCorruption` uses to keep the impulses on the samples it
         chose for this layer, zeroes the others exactly. Only for a
-        `value_range`; `draws` is unused (no other layer shares this draw).
+        `value_range` (`None` without one, the output then not being of
+        this form); `draws` is unused (no other layer shares this draw).
         """
         del draws
+        if self.value_range is None:
+            return None
         dtype = keras.backend.standardize_dtype(images.dtype)
         salt, hit = self._draw_pixels(images)
         big = float(np.finfo(dtype).max)
@@ -138,9 +136,9 @@ class SaltAndPepperNoise(BaseCorruption):
             pixel_shape, dtype="float32", seed=self.seed_generator
         )
         # `u` has a single consumer: XLA on CPU fuses a random tensor into
-        # its consumer when it has one, and materialises it ~25x slower
-        # when two operations read it (a 64x28x28x1 batch: ~19 ms instead
-        # of ~0.7 ms per call, 1.5x a training step).
+        # its consumer when it has one, and materialises it, far more
+        # slowly, when two operations read it (figures in
+        # docs/benchmarks.md, "Figures behind the code's choices").
         if isinstance(rate, float):
             # Bucket 0: u < rate * salt_ratio (salt), 1: pepper, 2: clean.
             bucket = ops.digitize(u, [rate * self.salt_ratio, rate])

@@ -3,7 +3,7 @@
 import keras
 from keras import ops
 
-from keras_denoise.layers._validation import validate_seed
+from keras_denoise._validation import validate_seed
 
 
 def _check_pair(input_shape):

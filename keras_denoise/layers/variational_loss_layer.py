@@ -7,7 +7,7 @@ import keras
 import numpy as np
 from keras import ops
 
-from keras_denoise._utils import concrete_value
+from keras_denoise._validation import concrete_value
 
 _RECONSTRUCTIONS = ("binary_crossentropy", "mse", "mae")
 _REDUCTIONS = ("sum", "mean")

@@ -5,7 +5,7 @@ import numbers
 import keras
 from keras import ops
 
-from keras_denoise._utils import concrete_value
+from keras_denoise._validation import concrete_value
 
 
 def validate_max_val(max_val):

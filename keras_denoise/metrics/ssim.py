@@ -6,7 +6,7 @@ import keras
 import numpy as np
 from keras import ops
 
-from keras_denoise.layers._validation import validate_data_format
+from keras_denoise._validation import validate_data_format
 from keras_denoise.metrics._common import ImageMean
 from keras_denoise.metrics._common import prepare_pair
 from keras_denoise.metrics._common import validate_max_val

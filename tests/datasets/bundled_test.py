@@ -45,16 +45,19 @@ class TestLoadDigits:
         assert absent >= len(x_test) - 5
 
     @pytest.mark.parametrize(
-        "kwargs, match",
+        "kwargs, error, match",
         [
-            ({"size": 1}, "`size` must be an integer >= 2"),
-            ({"size": 8.5}, "Received: size=8.5"),
-            ({"test_split": 1.0}, "`test_split` must be a number in"),
-            ({"seed": -1}, "`seed` must be None or a non-negative"),
+            ({"size": 1}, ValueError, "`size` must be an integer >= 2"),
+            ({"size": 8.5}, TypeError, "Received: size=8.5"),
+            ({"test_split": 1.0}, ValueError, "`test_split` must be a number"),
+            ({"test_split": "0.2"}, TypeError, "`test_split` must be a num"),
+            ({"seed": -1}, ValueError, "`seed` must be None or an integer in"),
+            ({"seed": "3"}, TypeError, "`seed` must be None or an integer in"),
         ],
     )
-    def test_invalid_arguments(self, kwargs, match):
-        with pytest.raises(ValueError, match=match):
+    def test_invalid_arguments(self, kwargs, error, match):
+        # A wrong type is a TypeError, a wrong value a ValueError.
+        with pytest.raises(error, match=match):
             datasets.load_digits(**kwargs)
 
 

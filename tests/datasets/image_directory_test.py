@@ -146,7 +146,7 @@ class TestImageDirectory:
         )
         shapes = [tuple(b.shape) for b in ds]
         assert shapes == [(4, 16, 16, 3), (1, 16, 16, 3)]
-        assert ds.options().autotune.enabled is False
+        assert ds.options().autotune.enabled is not False
         first = np.concatenate([b.numpy() for b in ds])
         second = np.concatenate([b.numpy() for b in ds])
         assert not np.array_equal(first, second)  # new crops every epoch
@@ -280,7 +280,7 @@ class TestPairedImageDirectory:
             crops_per_image=2,
             seed=1,
         )
-        assert ds.options().autotune.enabled is False
+        assert ds.options().autotune.enabled is not False
         count = 0
         for noisy, clean in ds:
             assert noisy.shape[1:] == (12, 20, 3)

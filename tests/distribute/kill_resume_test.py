@@ -2,9 +2,9 @@
 
 `backup_script.py` trains with `keras.callbacks.BackupAndRestore`, with the
 default strategy and under `tf.distribute.MirroredStrategy` on two logical
-CPU devices (32 s and 52 s on two busy shared cores, kill and resume
-included). The test waits (bounded) until the first run is in the middle
-of its third epoch, kills it with SIGKILL, runs the script again and
+CPU devices (kill and resume included; their times are in
+docs/benchmarks.md). The test waits (bounded) until the first run is in
+the middle of its third epoch, kills it with SIGKILL, runs the script again and
 checks that the second run starts from the last backup, with the weights
 of the last completed epoch and the KL weight of the resumed epoch, and
 that it finishes with a `.keras` file that loads. The figures (epoch and

@@ -14,9 +14,18 @@ class TestBuilding:
         assert restored.seed == 3
         assert restored.name == "sampler"
 
-    @pytest.mark.parametrize("seed", [-1, 1.5, "1", True])
-    def test_rejects_bad_seed(self, seed):
-        with pytest.raises(ValueError, match="`seed`"):
+    @pytest.mark.parametrize(
+        "seed, error",
+        [
+            (-1, ValueError),
+            (1.5, TypeError),
+            ("1", TypeError),
+            (True, TypeError),
+        ],
+    )
+    def test_rejects_bad_seed(self, seed, error):
+        # A wrong type is a TypeError, a wrong value a ValueError.
+        with pytest.raises(error, match="`seed`"):
             SamplingLayer(seed=seed)
 
     def test_rejects_single_tensor(self):

@@ -1,12 +1,10 @@
-"""Helpers shared across the package: atomic file writes, integer checks
-and applying a corruption to a batch eagerly.
+"""Atomic file writes shared across the package.
 
 This module imports no backend and nothing from the rest of the package,
 so every module (callbacks included) may import it at module level.
 """
 
 import contextlib
-import numbers
 import os
 import secrets
 import stat
@@ -101,73 +99,3 @@ def atomic_path(path, suffix=".tmp"):
     except BaseException:
         _remove_quietly(temp_path)
         raise
-
-
-def check_int(name, value, minimum=1):
-    """Checks that `value` is an integer >= `minimum`; returns it as `int`."""
-    if (
-        not isinstance(value, numbers.Integral)
-        or isinstance(value, bool)
-        or value < minimum
-    ):
-        raise ValueError(
-            f"`{name}` must be an integer >= {minimum}. "
-            f"Received: {name}={value!r}"
-        )
-    return int(value)
-
-
-def apply_corruption(corruption, images):
-    """Corrupts a batch eagerly and returns a NumPy array.
-
-    `corruption` is a corruption layer (its `corrupt(images)` method is
-    used, which corrupts whatever the training flag), another Keras layer
-    (called with `training=True`) or a plain callable.
-    """
-    import keras
-    import numpy as np
-
-    if hasattr(corruption, "corrupt"):
-        result = corruption.corrupt(images)
-    elif isinstance(corruption, keras.layers.Layer):
-        result = corruption(images, training=True)
-    else:
-        result = corruption(images)
-    return np.asarray(keras.ops.convert_to_numpy(result))
-
-
-def concrete_value(value):
-    """`value` as a NumPy array, or `None` when it is symbolic.
-
-    Inside a compiled step (`tf.function`, `jax.jit`) a tensor has no value
-    yet and only its shape can be checked; each backend signals this with
-    its own exception type, hence the broad `except`.
-    """
-    import keras
-    import numpy as np
-
-    try:
-        return np.asarray(keras.ops.convert_to_numpy(value))
-    except Exception:
-        return None
-
-
-def nested_layers(model):
-    """Every layer inside `model`, nested models included, with its path.
-
-    Yields `(path, layer)` pairs breadth first, so shallower layers come
-    before deeper ones; `path` joins the names from `model` down, e.g.
-    `"autoencoder/encoder"`. A layer shared by several models is yielded
-    once, at its shallowest place.
-    """
-    seen = {id(model)}
-    queue = [("", model)]
-    while queue:
-        prefix, parent = queue.pop(0)
-        for layer in getattr(parent, "layers", None) or ():
-            if id(layer) in seen:
-                continue
-            seen.add(id(layer))
-            path = f"{prefix}{layer.name}"
-            yield path, layer
-            queue.append((f"{path}/", layer))
