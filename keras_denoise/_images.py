@@ -50,7 +50,7 @@ def encode_png(picture):
     return buffer.getvalue()
 
 
-def tile_rows(rows, value_range, padding, scale=1, margin=0):
+def tile_rows(rows, value_range, padding, scale=1, margin=0, top=0, gap=0):
     """Tiles rows of float image batches into one uint8 array.
 
     `rows` are `(n, height, width, channels)` batches of one image size
@@ -58,8 +58,9 @@ def tile_rows(rows, value_range, padding, scale=1, margin=0):
     has colour, and short rows leave white space. Pixel values map from
     `value_range` (`None`: the smallest and largest finite value of all
     rows) to 0-255, NaN to 0. Each image is magnified `scale` times (nearest
-    neighbour); `padding` pixels of white separate the images and `margin`
-    pixels of white are left on the left.
+    neighbour); `padding` pixels of white separate the images, `margin`
+    pixels of white are left on the left, `top` above the first row and
+    `gap` below every row (room for a title and captions).
     """
     channels = max(row.shape[-1] for row in rows)
     if value_range is None:
@@ -74,7 +75,7 @@ def tile_rows(rows, value_range, padding, scale=1, margin=0):
     columns = max(len(row) for row in rows)
     grid = np.full(
         (
-            padding + len(rows) * (height + padding),
+            top + padding + len(rows) * (height + gap + padding),
             margin + padding + columns * (width + padding),
             channels,
         ),
@@ -93,8 +94,8 @@ def tile_rows(rows, value_range, padding, scale=1, margin=0):
             )
         if scale > 1:
             tiles = tiles.repeat(scale, axis=1).repeat(scale, axis=2)
-        top = padding + r * (height + padding)
+        upper = top + padding + r * (height + gap + padding)
         for c, tile in enumerate(tiles):
             left = margin + padding + c * (width + padding)
-            grid[top : top + height, left : left + width] = tile
+            grid[upper : upper + height, left : left + width] = tile
     return grid

@@ -7,6 +7,7 @@ import numpy as np
 from keras_denoise._layers import apply_corruption
 from keras_denoise._validation import check_int
 from keras_denoise.evaluation._examples import Examples
+from keras_denoise.evaluation._examples import describe
 from keras_denoise.evaluation._examples import safe_name
 from keras_denoise.evaluation._streams import Noisy
 from keras_denoise.evaluation._streams import check_images
@@ -219,6 +220,13 @@ def predict_images(model, images, batch_size=32):
 PAIRED = "paired"
 
 
+def _example_title(name, corruption):
+    """`name: settings` above a corruption's example grid."""
+    if name == PAIRED:
+        return f"{name}: the given noisy images"
+    return f"{name}: {describe(corruption)}"
+
+
 def evaluate_corruptions(
     model,
     images,
@@ -276,8 +284,11 @@ def evaluate_corruptions(
         examples_dir: folder where a PNG of examples per corruption is
             written (`examples_<name>.png`: clean, input, output rows), or
             `None`. Defaults to `None`.
-        num_examples: images per example grid: the first ones. Defaults
-            to `8`.
+        num_examples: images per example grid, drawn evenly from all the
+            images (a seeded sample, in the images' order). Each grid is
+            titled with the corruption's name and settings, shows the PSNR
+            under every input and output, and magnifies images smaller
+            than 96 pixels. Defaults to `8`.
         example_size: largest side of the example images: larger images
             are shown as centre crops of this size, and images of several
             sizes as centre crops of the size they all share. `None` keeps
@@ -410,6 +421,7 @@ def evaluate_corruptions(
                 num_examples,
                 example_size,
                 (low, high),
+                title=_example_title(name, corruptions[name]),
             )
             for name in corruptions
         }

@@ -66,6 +66,34 @@ def _check_rows(rows):
     return checked
 
 
+# Height in pixels of a line of Pillow's default font, with room below it.
+_LINE = 14
+
+
+def _check_captions(captions, rows):
+    if captions is None:
+        return None
+    if not isinstance(captions, (list, tuple)) or len(captions) != len(rows):
+        raise ValueError(
+            "`captions` must be a list with one entry per row (`None` or one "
+            f"text per image). Received: captions={captions!r}"
+        )
+    checked = []
+    for r, (entry, row) in enumerate(zip(captions, rows, strict=True)):
+        if entry is not None and (
+            isinstance(entry, str)
+            or not isinstance(entry, (list, tuple))
+            or len(entry) > len(row)
+        ):
+            raise ValueError(
+                "Each entry of `captions` must be `None` or a list of at "
+                f"most {len(row)} texts for the images of its row. "
+                f"Received: captions[{r}]={entry!r}"
+            )
+        checked.append(entry)
+    return checked
+
+
 def image_grid(
     rows,
     path=None,
@@ -73,11 +101,14 @@ def image_grid(
     value_range=(0.0, 1.0),
     padding=2,
     scale=1,
+    title=None,
+    captions=None,
 ):
     """Tiles rows of images into one picture, optionally saved as PNG.
 
     Typical rows are clean / corrupted / reconstructed images; each row
-    can be labelled on its left.
+    can be labelled on its left, the grid can carry a title and each image
+    a caption below it (for example its PSNR).
 
     Args:
         rows: list of image batches `(n, height, width, channels)` with 1
@@ -91,6 +122,11 @@ def image_grid(
         padding: pixels between images. Defaults to `2`.
         scale: integer magnification (nearest neighbour), handy for 8x8
             digits. Defaults to `1`.
+        title: a line of text above the grid, or `None`. Defaults to
+            `None`.
+        captions: one entry per row: `None`, or a list of texts written
+            under the row's images (one per image, from the first); or
+            `None` for no captions. Defaults to `None`.
 
     Returns:
         The grid as a uint8 array `(height, width, 3)`.
@@ -98,9 +134,9 @@ def image_grid(
     Raises:
         TypeError: if `rows` is not a list or tuple of batches.
         ValueError: if a row is not a batch of 1- or 3-channel images, the
-            rows hold images of different sizes, `labels` does not have
-            one entry per row, `scale` is not an integer >= 1 or `path`
-            does not end in `.png`.
+            rows hold images of different sizes, `labels` or `captions`
+            does not have one entry per row, `scale` is not an integer
+            >= 1 or `path` does not end in `.png`.
 
     Example:
 
@@ -109,6 +145,14 @@ def image_grid(
     >>> grid = keras_denoise.visualization.image_grid([clean, clean])
     >>> grid.shape
     (22, 42, 3)
+    >>> grid = keras_denoise.visualization.image_grid(
+    ...     [clean, clean],
+    ...     title="digits",
+    ...     captions=[None, ["a", "b", "c", "d"]],
+    ...     scale=4,
+    ... )
+    >>> grid.shape  # a title line and a caption line per row added
+    (112, 138, 3)
     """
     from PIL import Image
     from PIL import ImageDraw
@@ -127,19 +171,50 @@ def image_grid(
         raise ValueError(
             f"`scale` must be an integer >= 1. Received: scale={scale!r}"
         )
+    if title is not None and not isinstance(title, str):
+        raise TypeError(
+            f"`title` must be a string or None. Received: title={title!r}"
+        )
+    captions = _check_captions(captions, rows)
     margin = 0
     if labels:
         margin = 7 * max(len(str(label)) for label in labels) + 2 * padding
-    grid = tile_rows(rows, value_range, padding, scale=scale, margin=margin)
+    top = _LINE if title else 0
+    gap = _LINE if captions and any(c for c in captions) else 0
+    grid = tile_rows(
+        rows,
+        value_range,
+        padding,
+        scale=scale,
+        margin=margin,
+        top=top,
+        gap=gap,
+    )
     if grid.shape[-1] == 1:
         grid = np.repeat(grid, 3, axis=-1)
     height = rows[0].shape[1] * scale
+    width = rows[0].shape[2] * scale
     picture = Image.fromarray(grid)
+    draw = ImageDraw.Draw(picture)
+    if title:
+        needed = int(np.ceil(draw.textlength(title))) + 2 * padding
+        if needed > picture.width:  # widen the canvas to the title
+            wider = Image.new("RGB", (needed, picture.height), "white")
+            wider.paste(picture, (0, 0))
+            picture = wider
+            draw = ImageDraw.Draw(picture)
+        draw.text((padding, 1), title, fill=(0, 0, 0))
+    stride = height + gap + padding
     if labels:
-        draw = ImageDraw.Draw(picture)
         for r, label in enumerate(labels):
-            top = padding + r * (height + padding) + max(0, height // 2 - 5)
-            draw.text((padding, top), str(label), fill=(0, 0, 0))
+            upper = top + padding + r * stride + max(0, height // 2 - 5)
+            draw.text((padding, upper), str(label), fill=(0, 0, 0))
+    for r, entry in enumerate(captions or []):
+        for c, text in enumerate(entry or []):
+            left = margin + padding + c * (width + padding)
+            centre = left + width / 2 - draw.textlength(str(text)) / 2
+            upper = top + padding + r * stride + height + 1
+            draw.text((max(left, centre), upper), str(text), fill=(0, 0, 0))
     if path is not None:
         _save_png(picture, path)
     return np.asarray(picture)

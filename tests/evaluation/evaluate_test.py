@@ -327,7 +327,9 @@ class TestStreamedImages:
         from PIL import Image
 
         grid = Image.open(tmp_path / "ex" / "examples_clean.png")
-        assert grid.size[1] == 2 + 3 * (16 + 2)
+        # A title line, then three rows of crops magnified 8 times (to at
+        # least 96 pixels a side), each with a caption line below.
+        assert grid.size[1] == 14 + 2 + 3 * (16 * 8 + 14 + 2)
 
     def test_example_size_crops_large_images(self, rng, tmp_path):
         images = rng.random((2, 40, 30, 1)).astype("float32")
@@ -341,8 +343,58 @@ class TestStreamedImages:
         image_grid = np.asarray(
             __import__("PIL.Image").Image.open(tmp_path / "examples_clean.png")
         )
-        # 3 rows of 16-pixel crops with 2 pixels of padding.
-        assert image_grid.shape[0] == 2 + 3 * 18
+        # A title line and 3 rows of 16-pixel crops magnified 6 times,
+        # each with a caption line, 2 pixels of padding.
+        assert image_grid.shape[0] == 14 + 2 + 3 * (16 * 6 + 14 + 2)
+
+    def test_examples_come_from_all_images_with_settings_and_psnr(
+        self, tmp_path
+    ):
+        from PIL import Image
+
+        # Image i is flat at level i / 40: a tile's pixel names its image.
+        levels = np.arange(40, dtype="float32") / 40
+        images = np.broadcast_to(levels[:, None, None, None], (40, 12, 12, 1))
+        noise = layers.AdditiveGaussianNoise(25 / 255, seed=0)
+        evaluation.evaluate_corruptions(
+            _identity_model(),
+            np.ascontiguousarray(images),
+            {"gaussian:25": noise},
+            batch_size=8,
+            examples_dir=str(tmp_path),
+            num_examples=5,
+        )
+        grid = np.asarray(Image.open(tmp_path / "examples_gaussian_25.png"))
+        scale = 8  # 12-pixel images magnified to 96
+        left = 7 * len("output") + 4 + 2  # row labels, then padding
+        shown = [
+            int(round(grid[16 + 40, left + c * (12 * scale + 2) + 40, 0]))
+            for c in range(5)
+        ]
+        indices = [round(value / 255 * 40) for value in shown]
+        # Five distinct images in order, spread over the whole set (a
+        # grid of the first five would stop at index 4).
+        assert indices == sorted(set(indices)) and len(indices) == 5
+        assert indices[-1] >= 20
+        # The title names the corruption and its settings; the captions
+        # (dark text) sit in the line under the input and output rows.
+        title = grid[:14]
+        assert (title < 100).any()
+        caption = grid[16 + 96 + 14 + 2 + 96 : 16 + 96 + 14 + 2 + 96 + 14]
+        assert (caption < 100).any()
+        blank = grid[16 + 96 : 16 + 96 + 14]  # the clean row: no caption
+        assert (blank == 255).all()
+
+    def test_describe_names_the_settings(self):
+        from keras_denoise.evaluation._examples import describe
+
+        chain = keras.Sequential(
+            [layers.AdditiveGaussianNoise(0.1), layers.GaussianBlur(1.5)]
+        )
+        assert describe(chain) == (
+            "AdditiveGaussianNoise(stddev=0.1) then GaussianBlur(sigma=1.5)"
+        )
+        assert describe(None) == "no corruption"
 
     @pytest.mark.parametrize(
         "images, corruptions, error, match",

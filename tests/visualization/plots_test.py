@@ -43,6 +43,26 @@ class TestImageGrid:
         assert labelled.shape[1] > plain.shape[1]
         assert (labelled[:, : labelled.shape[1] - plain.shape[1]] < 255).any()
 
+    def test_title_and_captions_add_lines_of_text(self, rng):
+        rows = [rng.random((3, 8, 8, 1))] * 2
+        plain = visualization.image_grid(rows, scale=4)
+        text = visualization.image_grid(
+            rows,
+            scale=4,
+            title="a long title that is wider than the grid",
+            captions=[None, ["1 dB", "2 dB"]],
+        )
+        # One title line and a caption line under each row, 14 px each.
+        assert text.shape[0] == plain.shape[0] + 14 * 3
+        assert text.shape[1] > plain.shape[1]  # widened to the title
+        assert (text[:14] < 128).any()  # title drawn
+        caption = text[14 + 2 + 32 + 14 + 2 + 32 :][:14]
+        assert (caption[:, : 2 + 2 * 34] < 128).any()  # under 2 first tiles
+        assert (caption[:, 2 + 2 * 34 :] == 255).all()  # none on the third
+        assert (text[14 + 2 + 32 :][:14] == 255).all()  # first row: none
+        tiles = text[14 + 2 : 14 + 2 + 32, : plain.shape[1]]
+        np.testing.assert_array_equal(tiles, plain[2 : 2 + 32])
+
     @pytest.mark.parametrize(
         "rows, kwargs, error, match",
         [
@@ -63,6 +83,25 @@ class TestImageGrid:
             ),
             ([np.zeros((1, 4, 4, 1))], {"scale": 0}, ValueError, "scale"),
             ([np.zeros((1, 4, 4, 1))], {"path": "x.jpg"}, ValueError, "png"),
+            ([np.zeros((1, 4, 4, 1))], {"title": 3}, TypeError, "title=3"),
+            (
+                [np.zeros((1, 4, 4, 1))],
+                {"captions": ["a"]},
+                ValueError,
+                r"captions\[0\]='a'",
+            ),
+            (
+                [np.zeros((1, 4, 4, 1))],
+                {"captions": [["a", "b"]]},
+                ValueError,
+                "at most 1 texts",
+            ),
+            (
+                [np.zeros((1, 4, 4, 1))] * 2,
+                {"captions": [None]},
+                ValueError,
+                "one entry per row",
+            ),
         ],
     )
     def test_invalid(self, rows, kwargs, error, match):
