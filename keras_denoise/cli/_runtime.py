@@ -34,6 +34,7 @@ class Progress:
 
     def __init__(self, total, verbosity=None, unit="file"):
         self.total, self.count, self.verbosity = total, 0, verbosity
+        self.partial = 0.0
         self.bar = None
         if verbosity is None and on_terminal() and total:
             import keras
@@ -43,10 +44,21 @@ class Progress:
     def add(self, name, count=1):
         """Records `count` more items done, the last one called `name`."""
         self.count += count
+        self.partial = 0.0
         if self.bar is not None:
-            self.bar.add(count)
+            self.bar.update(self.count)
         elif self.verbosity == 2:
             say(f"[{self.count}/{self.total}] {name}")
+
+    def part(self, name, fraction):
+        """Records that `fraction` of the next item, `name`, is done: the
+        bar moves within the item; one line per tenth with `verbosity` 2."""
+        tenths = int(fraction * 10)
+        if self.bar is not None:
+            self.bar.update(self.count + fraction)
+        elif self.verbosity == 2 and tenths > int(self.partial * 10):
+            say(f"[{self.count + 1}/{self.total}] {name}: {tenths * 10} %")
+        self.partial = fraction
 
 
 @contextlib.contextmanager

@@ -132,6 +132,33 @@ def collect_inputs(inputs):
 SMALL_MODEL_RATIO = 4
 
 
+# Small images of one size are denoised together, up to this many pixels
+# a batch: one call of the model for many files instead of one per file.
+GROUP_PIXELS = 1 << 20
+GROUP_FILES = 256
+
+
+def _groups(files, read_image):
+    """`[(path, image, bit_depth), ...]` runs of consecutive files of one
+    shape, each of at most `GROUP_FILES` files and `GROUP_PIXELS` pixels;
+    a larger image is a group of its own. Read one group at a time."""
+    group, pixels = [], 0
+    for path in files:
+        image, bit_depth = read_image(path)
+        size = image.shape[0] * image.shape[1]
+        if group and (
+            image.shape != group[0][1].shape
+            or pixels + size > GROUP_PIXELS
+            or len(group) == GROUP_FILES
+        ):
+            yield group
+            group, pixels = [], 0
+        group.append((path, image, bit_depth))
+        pixels += size
+    if group:
+        yield group
+
+
 def small_model_warning(model_size, image_size):
     """One line when a fixed-size model (`(height, width)`, `None` for a
     fully convolutional one) is much smaller than the largest image
@@ -210,6 +237,8 @@ def denoise(
         by_channels = None
     check_output_dir(output, check_empty=False)
     import_keras()
+    import numpy as np
+
     from keras_denoise.datasets import read_image
     from keras_denoise.datasets import write_image
 
@@ -220,6 +249,7 @@ def denoise(
         for path in files:
             image, _ = read_image(path)
             largest = max(largest, image.shape[:2], key=lambda s: s[0] * s[1])
+            del image
         if by_channels is None:
             warning = small_model_warning(fixed_size(model), largest)
             if warning:
@@ -227,15 +257,32 @@ def denoise(
         check_empty_dir(output, overwrite)
         progress = Progress(len(files), verbosity, unit="image")
         with Outputs(output, replace=overwrite) as outputs:
-            for path in files:
-                image, bit_depth = read_image(path)
+            for group in _groups(files, read_image):
+                if len(group) == 1:
+                    images = group[0][1][None]  # a view, no copy
+                else:
+                    images = np.stack([image for _, image, _ in group])
+                name = group[-1][0]
                 if by_channels is not None:
-                    model = _pick(by_channels, image)
-                restored = denoise_array(model, image, batch_size=batch_size)
-                write_image(
-                    outputs.path(os.path.basename(path)), restored, bit_depth
+                    model = _pick(by_channels, images[0])
+                # A large image alone shows its progress over its tiles.
+                restored = denoise_array(
+                    model,
+                    images,
+                    batch_size=max(batch_size, len(group)),
+                    progress=None
+                    if len(group) > 1
+                    else lambda fraction, name=name: progress.part(
+                        name, fraction
+                    ),
                 )
-                progress.add(path)
+                for (path, _, bit_depth), image in zip(
+                    group, restored, strict=True
+                ):
+                    write_image(
+                        outputs.path(os.path.basename(path)), image, bit_depth
+                    )
+                    progress.add(path)
     if verbosity != 0:
         say(f"Wrote {len(files)} denoised image(s) to {output}")
     return 0

@@ -10,14 +10,17 @@ TILE_SIZE = 256
 TILE_OVERLAP = 64
 
 
-def denoise_array(model, image, batch_size=4, tile=TILE_SIZE):
-    """Denoises one float image `(h, w, c)` of any size with `model`.
+def denoise_array(model, image, batch_size=4, tile=TILE_SIZE, progress=None):
+    """Denoises one float image `(h, w, c)` of any size with `model`, or a
+    batch `(n, h, w, c)` of images of one size.
 
     Channels are adapted (a gray model denoises each color channel; a
     color model gets a gray image repeated and returns its mean); an alpha
     channel is kept as it is. The model runs on overlapping blended tiles
     (`keras_denoise.inference.predict_tiled`): of its input size for
     fixed-size models, of `tile` pixels for fully convolutional ones.
+    `progress(fraction)`, when given, is called with the fraction of the
+    work done after each batch of tiles.
     """
     import numpy as np
 
@@ -43,15 +46,24 @@ def denoise_array(model, image, batch_size=4, tile=TILE_SIZE):
                 f"supported by `denoise` (input {height_in}x{width_in})"
             )
         size, overlap = height_in, height_in // 4
+
+    def report(index):
+        if progress is None:
+            return None
+        return lambda done, total: progress(
+            (index + done / total) / len(planes)
+        )
+
     outputs = [
         predict_tiled(
             model,
-            plane.astype("float32"),
+            plane.astype("float32", copy=False),
             tile_size=size,
             overlap=overlap,
             batch_size=batch_size,
+            progress=report(index),
         )
-        for plane in planes
+        for index, plane in enumerate(planes)
     ]
     if model_channels == 1:
         result = np.concatenate(outputs, axis=-1)
@@ -59,7 +71,7 @@ def denoise_array(model, image, batch_size=4, tile=TILE_SIZE):
         result = outputs[0].mean(axis=-1, keepdims=True)
     else:
         result = outputs[0]
-    result = np.clip(result, 0.0, 1.0)
+    result = np.clip(result, 0.0, 1.0, out=result)
     if alpha is not None:
         result = np.concatenate([result, alpha], axis=-1)
     return result

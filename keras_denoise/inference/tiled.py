@@ -92,8 +92,16 @@ def _tiled_image(model, image, tile, overlap, fixed, batch_size, progress):
         _ramp(tile_w, overlap, j == 0, j == len(cols) - 1)
         for j in range(len(cols))
     ]
+    # The weights of a tile are the outer product of a row and a column
+    # ramp and the tiles lie on a grid, so their sum at every pixel is the
+    # outer product of the summed ramps: no image-sized array of weights.
+    row_sum = np.zeros(full_h, "float64")
+    for start, weights in zip(rows, row_weights, strict=True):
+        row_sum[start : start + tile_h] += weights
+    col_sum = np.zeros(full_w, "float64")
+    for start, weights in zip(cols, col_weights, strict=True):
+        col_sum[start : start + tile_w] += weights
     total = None
-    norm = np.zeros((full_h, full_w, 1), "float64")
     places = [(i, j) for i in range(len(rows)) for j in range(len(cols))]
     for start in range(0, len(places), batch_size):
         chunk = places[start : start + batch_size]
@@ -103,14 +111,15 @@ def _tiled_image(model, image, tile, overlap, fixed, batch_size, progress):
         ]
         predicted = _predict_batch(model, tiles, batch_size)
         if total is None:
-            total = np.zeros((full_h, full_w, predicted.shape[-1]), "float64")
+            total = np.zeros((full_h, full_w, predicted.shape[-1]), "float32")
         for (i, j), out in zip(chunk, predicted, strict=True):
             weight = np.outer(row_weights[i], col_weights[j])[..., None]
             top, left = rows[i], cols[j]
             total[top : top + tile_h, left : left + tile_w] += out * weight
-            norm[top : top + tile_h, left : left + tile_w] += weight
         progress.add(len(chunk))
-    return (total / norm)[:height, :width].astype("float32")
+    total = total[:height, :width]
+    total /= np.outer(row_sum[:height], col_sum[:width])[..., None]
+    return total
 
 
 _TRANSFORMS = [(k, flip) for flip in (False, True) for k in range(4)]
@@ -127,6 +136,19 @@ def _untransform(image, k, flip):
     if flip:
         image = image[:, ::-1]
     return image
+
+
+def _transform_batch(images, k, flip):
+    if flip:
+        images = images[:, :, ::-1]
+    return np.rot90(images, k, axes=(1, 2))
+
+
+def _untransform_batch(images, k, flip):
+    images = np.rot90(images, -k, axes=(1, 2))
+    if flip:
+        images = images[:, :, ::-1]
+    return images
 
 
 def predict_tiled(
@@ -155,7 +177,10 @@ def predict_tiled(
     Models with a fixed input size take tiles of that size (an image
     smaller than a tile is mirrored out to one, and the result cropped);
     models that take any size get tiles of `tile_size`, and an image no
-    larger than a tile is restored in one pass.
+    larger than a tile is restored in one pass; a batch of such images
+    runs through the model together, `batch_size` images per call. The
+    blend accumulates in float32 and its weights are never stored per
+    pixel, so a large image needs about three times its own memory.
 
     Args:
         model: a Keras model mapping a batch of images to restored images
@@ -245,7 +270,7 @@ def predict_tiled(
             f"`progress` must be callable. Received: progress={progress!r}"
         )
     batch = images[None] if images.ndim == 3 else images
-    batch = batch.astype("float32")
+    batch = batch.astype("float32", copy=False)
     transforms = _TRANSFORMS if self_ensemble else [(0, False)]
 
     def count(image):
@@ -263,6 +288,27 @@ def predict_tiled(
         for k, flip in transforms
     )
     bar = _Progress(total, verbose, progress)
+    height, width = batch.shape[1:3]
+    if (height, width) == (tile_size, tile_size) or (
+        not fixed and max(height, width) <= tile_size
+    ):
+        # Every image is one whole tile: the batch runs through the model
+        # at once, as many images per call as `batch_size`.
+        outputs = [
+            _untransform_batch(
+                _predict_batch(
+                    model,
+                    list(_transform_batch(batch, k, flip)),
+                    batch_size,
+                ),
+                k,
+                flip,
+            )
+            for k, flip in transforms
+        ]
+        bar.add(total)
+        result = np.mean(outputs, axis=0, dtype="float64").astype("float32")
+        return result[0] if images.ndim == 3 else result
     results = []
     for image in batch:
         outputs = [
@@ -281,6 +327,11 @@ def predict_tiled(
             )
             for k, flip in transforms
         ]
-        results.append(np.mean(outputs, axis=0, dtype="float64"))
-    result = np.stack(results).astype("float32")
-    return result[0] if images.ndim == 3 else result
+        if len(outputs) == 1:
+            results.append(outputs[0])
+        else:
+            mean = np.mean(outputs, axis=0, dtype="float64")
+            results.append(mean.astype("float32"))
+    if images.ndim == 3:
+        return results[0]
+    return np.stack(results)

@@ -156,3 +156,32 @@ class TestErrors:
         arguments.update(kwargs)
         with pytest.raises(error, match=match):
             inference.predict_tiled(denoiser, **arguments)
+
+
+class TestSmallImagesTogether:
+    def test_one_tile_images_run_as_one_batch(self, denoiser, rng):
+        images = rng.random((10, 12, 9, 1)).astype("float32")
+        calls = []
+        tiled = inference.predict_tiled(
+            denoiser,
+            images,
+            batch_size=4,
+            progress=lambda done, total: calls.append((done, total)),
+        )
+        np.testing.assert_allclose(tiled, _whole(denoiser, images), atol=1e-6)
+        assert calls == [(10, 10)]
+
+    def test_self_ensemble_of_a_batch_matches_each_image(self, denoiser, rng):
+        images = rng.random((3, 12, 9, 1)).astype("float32")
+        together = inference.predict_tiled(denoiser, images, self_ensemble=True)
+        for image, result in zip(images, together, strict=True):
+            expected = []
+            for flip in (False, True):
+                flipped = image[:, ::-1] if flip else image
+                for k in range(4):
+                    turned = np.ascontiguousarray(np.rot90(flipped, k))
+                    out = np.rot90(_whole(denoiser, turned[None])[0], -k)
+                    expected.append(out[:, ::-1] if flip else out)
+            np.testing.assert_allclose(
+                result, np.mean(expected, axis=0), atol=1e-5
+            )
