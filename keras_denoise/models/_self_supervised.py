@@ -11,32 +11,9 @@ is mapped, so the random draws advance there too).
 import keras
 from keras import ops
 
+from keras_denoise._validation import validate_data_format
+from keras_denoise._validation import validate_seed
 from keras_denoise.models import _validation as v
-
-
-def validate_data_format(data_format):
-    """Returns `data_format`, or Keras's default image data format if `None`."""
-    if data_format is None:
-        return keras.config.image_data_format()
-    if data_format not in ("channels_last", "channels_first"):
-        raise ValueError(
-            "`data_format` must be 'channels_last', 'channels_first' or None. "
-            f"Received: data_format={data_format!r}"
-        )
-    return data_format
-
-
-def validate_seed(seed):
-    """`seed` must be `None` or an integer in [0, 2**31 - 1]; returns an int.
-
-    The bound is the largest seed every backend's `SeedGenerator` takes.
-    """
-    if seed is not None and (not v._is_int(seed) or not 0 <= seed < 2**31):
-        raise ValueError(
-            "`seed` must be None or an integer in [0, 2**31 - 1]. "
-            f"Received: seed={seed!r}"
-        )
-    return None if seed is None else int(seed)
 
 
 def scale_loss_for_distribution(loss):

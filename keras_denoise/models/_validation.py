@@ -5,13 +5,15 @@ the argument, what is allowed and the value received.
 """
 
 import math
-import numbers
 
 import keras
 
-
-def _is_int(value):
-    return isinstance(value, numbers.Integral) and not isinstance(value, bool)
+from keras_denoise._validation import is_int
+from keras_denoise._validation import validate_choice  # noqa: F401
+from keras_denoise._validation import validate_int_sequence  # noqa: F401
+from keras_denoise._validation import validate_name  # noqa: F401
+from keras_denoise._validation import validate_positive_int  # noqa: F401
+from keras_denoise._validation import validate_rate  # noqa: F401
 
 
 def validate_input_shape(
@@ -49,60 +51,14 @@ def validate_input_shape(
         spatial = i < len(shape) - 1
         if dim is None and allow_none and spatial:
             continue
-        if not _is_int(dim) or dim < 1:
-            raise ValueError(
+        if not is_int(dim) or dim < 1:
+            error = TypeError if not is_int(dim) else ValueError
+            raise error(
                 f"`{name}` must contain positive integers"
                 + (" (or None for height and width)" if allow_none else "")
                 + f". Received: {name}={input_shape!r}"
             )
     return tuple(None if d is None else int(d) for d in shape)
-
-
-def validate_positive_int(name, value, allow_none=False):
-    """`value` must be a positive integer (or `None` when allowed)."""
-    if value is None and allow_none:
-        return None
-    if not _is_int(value) or value < 1:
-        extra = " or None" if allow_none else ""
-        raise ValueError(
-            f"`{name}` must be a positive integer{extra}. "
-            f"Received: {name}={value!r}"
-        )
-    return int(value)
-
-
-def validate_int_sequence(name, value, allow_empty=False):
-    """`value` must be a tuple/list of positive integers."""
-    if isinstance(value, (tuple, list)) and all(_is_int(v) for v in value):
-        if all(v >= 1 for v in value) and (allow_empty or len(value) > 0):
-            return tuple(int(v) for v in value)
-    empty = "" if allow_empty else "non-empty "
-    raise ValueError(
-        f"`{name}` must be a {empty}tuple of positive integers. "
-        f"Received: {name}={value!r}"
-    )
-
-
-def validate_choice(name, value, choices):
-    if value not in choices:
-        allowed = ", ".join(repr(c) for c in choices)
-        raise ValueError(
-            f"`{name}` must be one of {allowed}. Received: {name}={value!r}"
-        )
-    return value
-
-
-def validate_rate(name, value):
-    """`value` must be a number in [0, 1)."""
-    if (
-        not isinstance(value, numbers.Real)
-        or isinstance(value, bool)
-        or not 0.0 <= value < 1.0
-    ):
-        raise ValueError(
-            f"`{name}` must be a number in [0, 1). Received: {name}={value!r}"
-        )
-    return float(value)
 
 
 def validate_activation(name, value):
@@ -115,14 +71,6 @@ def validate_activation(name, value):
             f"Received: {name}={value!r}"
         ) from error
     return value
-
-
-def validate_name(name):
-    if not isinstance(name, str) or not name:
-        raise TypeError(
-            f"`name` must be a non-empty string. Received: name={name!r}"
-        )
-    return name
 
 
 def validate_layer(name, value, allow_none=True):
@@ -203,8 +151,9 @@ def apply_corruption(x, corruption):
 
 def validate_num_classes(num_classes):
     """`num_classes` must be an integer >= 2."""
-    if not _is_int(num_classes) or num_classes < 2:
-        raise ValueError(
+    if not is_int(num_classes) or num_classes < 2:
+        error = TypeError if not is_int(num_classes) else ValueError
+        raise error(
             "`num_classes` must be an integer of at least 2. "
             f"Received: num_classes={num_classes!r}"
         )

@@ -55,7 +55,7 @@ def test_save_load_round_trip(images, assert_round_trip):
     [
         ({"input_shape": (8, 8)}, ValueError, r"input_shape=\(8, 8\)"),
         ({"num_classes": 1}, ValueError, "num_classes=1"),
-        ({"num_classes": 2.0}, ValueError, "num_classes=2.0"),
+        ({"num_classes": 2.0}, TypeError, "num_classes=2.0"),
         ({"filters": ()}, ValueError, r"filters=\(\)"),
         ({"hidden_units": 0}, ValueError, "hidden_units=0"),
         ({"dropout": 1.0}, ValueError, "dropout=1.0"),

@@ -92,16 +92,16 @@ def test_corruption_inactive_at_inference(images):
     [
         ({"input_shape": 8}, TypeError, "input_shape=8"),
         ({"input_shape": (8, 0, 1)}, ValueError, r"input_shape=\(8, 0, 1\)"),
-        ({"input_shape": (None, 8, 1)}, ValueError, "positive integers"),
+        ({"input_shape": (None, 8, 1)}, TypeError, "positive integers"),
         ({"input_shape": (2, 8, 8, 1)}, ValueError, "length 1 to 3"),
         ({"hidden_units": (16, 0)}, ValueError, r"hidden_units=\(16, 0\)"),
-        ({"hidden_units": 16}, ValueError, "hidden_units=16"),
+        ({"hidden_units": 16}, TypeError, "hidden_units=16"),
         ({"latent_dim": 0}, ValueError, "latent_dim=0"),
-        ({"latent_dim": 2.5}, ValueError, "latent_dim=2.5"),
+        ({"latent_dim": 2.5}, TypeError, "latent_dim=2.5"),
         ({"activation": "nope"}, ValueError, "activation='nope'"),
         ({"output_activation": "x"}, ValueError, "output_activation='x'"),
         ({"corruption": "noise"}, TypeError, "corruption='noise'"),
-        ({"name": ""}, TypeError, "name=''"),
+        ({"name": ""}, ValueError, "name=''"),
     ],
 )
 def test_validates_arguments(kwargs, error, match):

@@ -46,7 +46,7 @@ class TestBuilding:
             ({"gamma": -1.0}, ValueError, "gamma=-1.0"),
             ({"gamma": float("inf")}, ValueError, "gamma=inf"),
             ({"data_format": "NCHW"}, ValueError, "data_format='NCHW'"),
-            ({"seed": 1.5}, ValueError, "seed=1.5"),
+            ({"seed": 1.5}, TypeError, "seed=1.5"),
         ],
     )
     def test_validates_arguments(self, kwargs, error, match):

@@ -70,7 +70,7 @@ def test_save_load_round_trip(images, assert_round_trip):
     [
         ({"channels": 0}, ValueError, "channels=0"),
         ({"depth": 1}, ValueError, "depth=1"),
-        ({"depth": "17"}, ValueError, "depth='17'"),
+        ({"depth": "17"}, TypeError, "depth='17'"),
         ({"filters": -4}, ValueError, "filters=-4"),
         ({"kernel_size": 0}, ValueError, "kernel_size=0"),
         ({"batch_norm": 1}, TypeError, "batch_norm=1"),

@@ -114,7 +114,7 @@ def test_save_load_after_training_keeps_the_deterministic_parts(
     "kwargs, error, match",
     [
         ({"input_shape": (8, 8)}, ValueError, r"input_shape=\(8, 8\)"),
-        ({"input_shape": (None, 8, 1)}, ValueError, "positive integers"),
+        ({"input_shape": (None, 8, 1)}, TypeError, "positive integers"),
         ({"latent_dim": 0}, ValueError, "latent_dim=0"),
         ({"architecture": "resnet"}, ValueError, "architecture='resnet'"),
         ({"filters": []}, ValueError, r"filters=\[\]"),
