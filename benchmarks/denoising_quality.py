@@ -24,12 +24,12 @@ os.environ.setdefault("KERAS_BACKEND", "tensorflow")
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 
-import math  # noqa: E402
 import time  # noqa: E402
 
 import _common  # noqa: E402
 import keras  # noqa: E402
 import numpy as np  # noqa: E402
+from _budget import TimeBudget  # noqa: E402
 from skimage import restoration  # noqa: E402
 from skimage.metrics import peak_signal_noise_ratio  # noqa: E402
 from skimage.metrics import structural_similarity  # noqa: E402
@@ -38,35 +38,6 @@ import keras_denoise  # noqa: E402
 
 SIGMAS = (15, 25, 50)
 HELD_OUT = ("astronaut", "camera", "coins")
-
-
-class TimeBudget(keras.callbacks.Callback):
-    """Stops training after `seconds` and decays the learning rate from
-    `peak` over that time with a cosine (to 5 % of the peak), as
-    `keras-denoise train` does over its steps: a budget in seconds has no
-    step count to decay over."""
-
-    def __init__(self, seconds, peak, alpha=0.05):
-        super().__init__()
-        self.seconds = seconds
-        self.peak = peak
-        self.alpha = alpha
-
-    def on_train_begin(self, logs=None):
-        self.start = time.perf_counter()
-        self.steps = 0
-
-    def on_train_batch_begin(self, batch, logs=None):
-        done = min(1.0, (time.perf_counter() - self.start) / self.seconds)
-        cosine = 0.5 * (1.0 + math.cos(math.pi * done))
-        self.model.optimizer.learning_rate.assign(
-            self.peak * (self.alpha + (1.0 - self.alpha) * cosine)
-        )
-
-    def on_train_batch_end(self, batch, logs=None):
-        self.steps += 1
-        if time.perf_counter() - self.start > self.seconds:
-            self.model.stop_training = True
 
 
 def train(model, patches, seconds, peak, batch_size=32):

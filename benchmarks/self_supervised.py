@@ -40,6 +40,7 @@ import time  # noqa: E402
 import _common  # noqa: E402
 import keras  # noqa: E402
 import numpy as np  # noqa: E402
+from _budget import TimeBudget  # noqa: E402
 from skimage import restoration  # noqa: E402
 
 import keras_denoise  # noqa: E402
@@ -49,34 +50,6 @@ PUBLISHED_N2V = 27.71  # BSD68, sigma 25, the n2v reproducibility notebook
 NOISY_PSNR = 20 * math.log10(255 / SIGMA)
 PEAK_LR = 1e-3
 BATCH = 32
-
-
-class TimeBudget(keras.callbacks.Callback):
-    """Stops training after `seconds`; cosine-decays the learning rate over
-    that time (to 5 % of the peak): a budget in seconds has no step count
-    to decay over."""
-
-    def __init__(self, seconds, peak, alpha=0.05):
-        super().__init__()
-        self.seconds = seconds
-        self.peak = peak
-        self.alpha = alpha
-
-    def on_train_begin(self, logs=None):
-        self.start = time.perf_counter()
-        self.steps = 0
-
-    def on_train_batch_begin(self, batch, logs=None):
-        done = min(1.0, (time.perf_counter() - self.start) / self.seconds)
-        cosine = 0.5 * (1.0 + math.cos(math.pi * done))
-        self.model.optimizer.learning_rate.assign(
-            self.peak * (self.alpha + (1.0 - self.alpha) * cosine)
-        )
-
-    def on_train_batch_end(self, batch, logs=None):
-        self.steps += 1
-        if time.perf_counter() - self.start > self.seconds:
-            self.model.stop_training = True
 
 
 def read_gray(directory):

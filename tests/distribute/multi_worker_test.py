@@ -13,12 +13,13 @@ under TensorFlow's own strategy still fails (keras-team/keras#20585).
 import importlib.util
 import json
 import os
-import socket
 import subprocess
 import sys
 
 import numpy as np
 import pytest
+
+from keras_denoise.cli.workers import free_ports
 
 pytestmark = pytest.mark.slow
 
@@ -35,19 +36,6 @@ BACKENDS = [
         ),
     ),
 ]
-
-
-def free_ports(count):
-    sockets = []
-    try:
-        for _ in range(count):
-            sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
-            sock.bind(("127.0.0.1", 0))
-            sockets.append(sock)
-        return [sock.getsockname()[1] for sock in sockets]
-    finally:
-        for sock in sockets:
-            sock.close()
 
 
 def worker_env(backend):
