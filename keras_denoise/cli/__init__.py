@@ -343,6 +343,17 @@ def build_parser():
     denoise.add_argument(
         "--batch-size", type=_positive_int, default=4, help="tiles per batch"
     )
+    denoise.add_argument(
+        "--max-megapixels",
+        type=_positive_float,
+        default=denoise_command.MAX_MEGAPIXELS,
+        metavar="MP",
+        help=(
+            "largest image accepted, in millions of pixels (default: "
+            f"{denoise_command.MAX_MEGAPIXELS:g}; it is restored in tiles "
+            "and needs about 20 bytes of memory per pixel)"
+        ),
+    )
     _progress_options(denoise)
     _common(denoise)
     denoise.set_defaults(run=denoise_command.run)

@@ -25,7 +25,14 @@ def run(args):
         overwrite=args.overwrite,
         verbosity=args.verbosity,
         noise_level=args.noise_level,
+        max_pixels=int(args.max_megapixels * 1e6),
     )
+
+
+# Images up to this size are read (Pillow's decompression-bomb limit is
+# about 89 megapixels, below large panoramas and scans); memory is the
+# bound, about 20 bytes a pixel while a large image is restored in tiles.
+MAX_MEGAPIXELS = 256.0
 
 
 def _shipped(name):
@@ -77,10 +84,12 @@ def _checked(model, model_path, noise_level):
     return model
 
 
-def _any_colour(files):
+def _any_colour(files, max_pixels):
     from keras_denoise.datasets import read_image_info
 
-    return any(read_image_info(path).channels >= 3 for path in files)
+    return any(
+        read_image_info(path, max_pixels).channels >= 3 for path in files
+    )
 
 
 def _pick(by_channels, image):
@@ -91,7 +100,7 @@ def _pick(by_channels, image):
     return by_channels.get(1, next(iter(by_channels.values())))
 
 
-def collect_inputs(inputs):
+def collect_inputs(inputs, max_pixels=None):
     """The image files named by `inputs` (files and directories), checked:
     each exists, is an image, and has an output name of its own."""
     from keras_denoise.datasets import IMAGE_EXTENSIONS
@@ -123,7 +132,7 @@ def collect_inputs(inputs):
                 f"and {path}"
             )
         seen[name] = path
-        read_image_info(path)  # raises ValueError for a non-image
+        read_image_info(path, max_pixels)  # ValueError for a non-image
     return files
 
 
@@ -138,13 +147,13 @@ GROUP_PIXELS = 1 << 20
 GROUP_FILES = 256
 
 
-def _groups(files, read_image):
+def _groups(files, read_image, max_pixels):
     """`[(path, image, bit_depth), ...]` runs of consecutive files of one
     shape, each of at most `GROUP_FILES` files and `GROUP_PIXELS` pixels;
     a larger image is a group of its own. Read one group at a time."""
     group, pixels = [], 0
     for path in files:
-        image, bit_depth = read_image(path)
+        image, bit_depth = read_image(path, max_pixels)
         size = image.shape[0] * image.shape[1]
         if group and (
             image.shape != group[0][1].shape
@@ -185,6 +194,7 @@ def denoise(
     overwrite=False,
     verbosity=None,
     noise_level=None,
+    max_pixels=int(MAX_MEGAPIXELS * 1e6),
 ):
     """Denoises the files `inputs` into the directory `output`.
 
@@ -205,7 +215,7 @@ def denoise(
             f"{noise_level:g}"
         )
     check_not_empty_path(output)
-    files = collect_inputs(inputs)
+    files = collect_inputs(inputs, max_pixels)
     # Resolved paths: an output reached through a link to an input folder
     # (or the reverse) is that folder.
     check_no_overlap(
@@ -226,7 +236,7 @@ def denoise(
             )
         import_keras()
         names = [model_path] if model_path else ["gaussian_gray"]
-        if model_path is None and _any_colour(files):
+        if model_path is None and _any_colour(files, max_pixels):
             names.append("gaussian_color")
         loaded = {name: _shipped(name) for name in names}
         by_channels = {
@@ -247,7 +257,7 @@ def denoise(
         # file fails here, not after hundreds of images were denoised.
         largest = (0, 0)
         for path in files:
-            image, _ = read_image(path)
+            image, _ = read_image(path, max_pixels)
             largest = max(largest, image.shape[:2], key=lambda s: s[0] * s[1])
             del image
         if by_channels is None:
@@ -257,7 +267,7 @@ def denoise(
         check_empty_dir(output, overwrite)
         progress = Progress(len(files), verbosity, unit="image")
         with Outputs(output, replace=overwrite) as outputs:
-            for group in _groups(files, read_image):
+            for group in _groups(files, read_image, max_pixels):
                 if len(group) == 1:
                     images = group[0][1][None]  # a view, no copy
                 else:

@@ -1,5 +1,7 @@
 """Checks of image files before decoding: readability and orientation."""
 
+import contextlib
+import numbers
 import os
 
 import numpy as np
@@ -45,3 +47,38 @@ def _check_readable(path):
         raise PermissionError(
             f"Permission denied: cannot read image file {path!r}"
         )
+
+
+def _check_max_pixels(max_pixels):
+    if max_pixels is None:
+        return None
+    if not isinstance(max_pixels, numbers.Integral) or isinstance(
+        max_pixels, bool
+    ):
+        raise TypeError(
+            "`max_pixels` must be a positive integer or None. "
+            f"Received: max_pixels={max_pixels!r}"
+        )
+    if max_pixels < 1:
+        raise ValueError(
+            "`max_pixels` must be a positive integer or None. "
+            f"Received: max_pixels={max_pixels!r}"
+        )
+    return int(max_pixels)
+
+
+@contextlib.contextmanager
+def _pixel_limit(max_pixels):
+    """Pillow's decompression-bomb limit set to `max_pixels` for the block
+    (Pillow reads it from a module attribute); `None` leaves it alone."""
+    from PIL import Image
+
+    if max_pixels is None:
+        yield
+        return
+    saved = Image.MAX_IMAGE_PIXELS
+    Image.MAX_IMAGE_PIXELS = max_pixels
+    try:
+        yield
+    finally:
+        Image.MAX_IMAGE_PIXELS = saved

@@ -13,8 +13,10 @@ import numpy as np
 from keras_denoise._files import write_bytes_atomic
 from keras_denoise.datasets._file_checks import _ORIENT
 from keras_denoise.datasets._file_checks import _TRANSPOSED
+from keras_denoise.datasets._file_checks import _check_max_pixels
 from keras_denoise.datasets._file_checks import _check_readable
 from keras_denoise.datasets._file_checks import _orientation
+from keras_denoise.datasets._file_checks import _pixel_limit
 
 IMAGE_EXTENSIONS = (".png", ".jpg", ".jpeg", ".bmp")
 """File extensions read as images (compared in lower case)."""
@@ -132,7 +134,7 @@ def _bmp_channels(path, mode):
     )
 
 
-def read_image_info(path):
+def read_image_info(path, max_pixels=None):
     """Reads the header of an image file without decoding its pixels.
 
     The channels are those `read_image` (TensorFlow) decodes the file to:
@@ -140,6 +142,10 @@ def read_image_info(path):
 
     Args:
         path: the file.
+        max_pixels: the largest image (height x width) accepted; `None`
+            keeps Pillow's decompression-bomb limit
+            (`PIL.Image.MAX_IMAGE_PIXELS`, about 89 million). Defaults to
+            `None`.
 
     Returns:
         An `ImageInfo` `(height, width, channels, bit_depth)`.
@@ -164,9 +170,10 @@ def read_image_info(path):
     from PIL import UnidentifiedImageError
 
     path = os.fspath(path)
+    max_pixels = _check_max_pixels(max_pixels)
     _check_readable(path)
     try:
-        with warnings.catch_warnings():
+        with _pixel_limit(max_pixels), warnings.catch_warnings():
             # Pillow's bomb warning becomes this function's one error.
             warnings.simplefilter("error", Image.DecompressionBombWarning)
             with Image.open(path) as image:
@@ -181,10 +188,10 @@ def read_image_info(path):
                 frames = getattr(image, "n_frames", 1)
                 orientation = _orientation(image)
     except (Image.DecompressionBombWarning, Image.DecompressionBombError):
+        limit = Image.MAX_IMAGE_PIXELS if max_pixels is None else max_pixels
         raise ValueError(
             f"Image too large to read: {path!r} has more pixels than "
-            f"Pillow's limit of {Image.MAX_IMAGE_PIXELS} (a decompression "
-            "bomb?)"
+            f"the limit of {limit} (max_pixels; a decompression bomb?)"
         ) from None
     except (UnidentifiedImageError, OSError, SyntaxError) as error:
         raise ValueError(f"Not a readable image file: {path!r}") from error
@@ -257,11 +264,14 @@ def list_image_files(directory, recursive=False):
     return sorted(paths)
 
 
-def read_image(path):
+def read_image(path, max_pixels=None):
     """Decodes an image file to float32 in [0, 1].
 
     Args:
         path: a PNG (8 or 16 bit), JPEG or BMP file.
+        max_pixels: the largest image (height x width) accepted; `None`
+            keeps Pillow's decompression-bomb limit (about 89 million
+            pixels). Defaults to `None`.
 
     Returns:
         `(image, bit_depth)`: a float32 array `(height, width, channels)`
@@ -281,7 +291,7 @@ def read_image(path):
     >>> image.shape, image.dtype, bit_depth
     ((4, 4, 1), dtype('float32'), 16)
     """
-    info = read_image_info(path)
+    info = read_image_info(path, max_pixels)
     import tensorflow as tf
 
     with open(path, "rb") as f:
@@ -294,7 +304,7 @@ def read_image(path):
         raise ValueError(f"Not a readable image file: {path!r}") from error
     from PIL import Image
 
-    with Image.open(path) as opened:
+    with _pixel_limit(max_pixels), Image.open(path) as opened:
         orientation = _orientation(opened)
     if orientation in _ORIENT:
         # TensorFlow ignores EXIF: show the pixels as viewers do.

@@ -138,3 +138,31 @@ def test_decompression_bomb_is_a_value_error(tmp_path, monkeypatch):
     monkeypatch.setattr(Image, "MAX_IMAGE_PIXELS", 1000)
     with pytest.raises(ValueError, match="Image too large to read"):
         datasets.read_image_info(path)
+
+
+def test_max_pixels_raises_or_lowers_the_limit(tmp_path, monkeypatch):
+    # A stand-in for a 144-megapixel photograph above Pillow's limit.
+    path = str(tmp_path / "big.png")
+    datasets.write_image(path, np.full((40, 50), 0.5))
+    monkeypatch.setattr(Image, "MAX_IMAGE_PIXELS", 1000)
+    image, _ = datasets.read_image(path, max_pixels=2000)
+    assert image.shape == (40, 50, 1)
+    assert datasets.read_image_info(path, max_pixels=2000)[:2] == (40, 50)
+    assert Image.MAX_IMAGE_PIXELS == 1000  # restored after the call
+    with pytest.raises(ValueError, match="the limit of 1999 .max_pixels"):
+        datasets.read_image(path, max_pixels=1999)
+    with pytest.raises(TypeError, match="max_pixels=2.5"):
+        datasets.read_image_info(path, max_pixels=2.5)
+    with pytest.raises(ValueError, match="max_pixels=0"):
+        datasets.read_image_info(path, max_pixels=0)
+
+
+def test_denoise_refuses_an_image_above_max_megapixels(tmp_path, capsys):
+    folder = tmp_path / "in"
+    datasets.write_image(str(folder / "wide.png"), np.zeros((20, 60)))
+    argv = ["denoise", str(folder), "--output", str(tmp_path / "out")]
+    code = main([*argv, "--max-megapixels", "0.001"])
+    assert code != 0
+    line = one_line(capsys)
+    assert "wide.png" in line and "the limit of 1000" in line
+    assert not (tmp_path / "out").exists()
