@@ -78,10 +78,10 @@ def denoise_array(model, image, batch_size=4, tile=TILE_SIZE, progress=None):
 
 
 def denoise_batch(model, images, batch_size=4):
-    """`denoise_array` over a batch: restores images the way `denoise`
-    writes them (for `evaluate_corruptions`'s `predict_fn`)."""
-    import numpy as np
-
-    return np.stack(
-        [denoise_array(model, image, batch_size=batch_size) for image in images]
-    )
+    """`denoise_array` over a batch of images of one size: restores them
+    the way `denoise` writes them (for `evaluate_corruptions`'s
+    `predict_fn`). Images no larger than a tile run through the model
+    together, many per call."""
+    if max(images.shape[1:3]) <= TILE_SIZE:
+        batch_size = max(batch_size, len(images))
+    return denoise_array(model, images, batch_size=batch_size)

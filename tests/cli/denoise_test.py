@@ -112,3 +112,17 @@ class TestManyAndLargeFiles:
         # tiles, then all.
         assert [line.rsplit(": ", 1)[1] for line in tenths] == ["60 %", "100 %"]
         assert tenths[0].startswith("[1/1] ") and "big.png" in tenths[0]
+
+    def test_evaluate_restores_small_images_together(self, model_file, rng):
+        import keras
+
+        from keras_denoise.cli.restore import denoise_array
+        from keras_denoise.cli.restore import denoise_batch
+
+        model = keras.saving.load_model(str(model_file))
+        images = rng.random((6, 9, 11, 3)).astype("float32")
+        together = denoise_batch(model, images)
+        for image, result in zip(images, together, strict=True):
+            np.testing.assert_allclose(
+                result, denoise_array(model, image), atol=1e-6
+            )
