@@ -44,6 +44,15 @@ FIGURES = (
 )
 
 
+# `--quick` trains every model one epoch: the pictures keep their layout
+# (what the documentation test compares), not their quality.
+_QUICK = []
+
+
+def _epochs(count):
+    return 1 if _QUICK else count
+
+
 def first_denoiser(path):
     keras.utils.set_random_seed(0)
     (x_train, _), (x_test, _) = keras_denoise.datasets.load_digits(size=16)
@@ -52,7 +61,7 @@ def first_denoiser(path):
         (16, 16, 1), filters=(32, 64), corruption=noise
     )
     model.compile(optimizer="adam", loss="mse")
-    model.fit(x_train, x_train, epochs=8, batch_size=32, verbose=0)
+    model.fit(x_train, x_train, epochs=_epochs(8), batch_size=32, verbose=0)
     noisy = layers.AdditiveGaussianNoise(0.3, seed=1).corrupt(x_test[:10])
     noisy = keras.ops.convert_to_numpy(noisy)
     denoised = model.predict(noisy, verbose=0)
@@ -122,7 +131,11 @@ def vae(samples_path, latent_path):
     model.compile(optimizer=keras.optimizers.Adam(2e-3))
     annealing = keras_denoise.callbacks.KLAnnealing(target=1.0, warmup_epochs=5)
     model.fit(
-        x_train, epochs=15, batch_size=32, verbose=0, callbacks=[annealing]
+        x_train,
+        epochs=_epochs(15),
+        batch_size=32,
+        verbose=0,
+        callbacks=[annealing],
     )
     decoder = model.get_layer("decoder")
     grid = np.linspace(-2.0, 2.0, 8)
@@ -147,7 +160,7 @@ def restoration(path):
         depth=6, filters=32, batch_norm=False, corruption=noise
     )
     model.compile(optimizer=keras.optimizers.Adam(1e-3), loss="mse")
-    model.fit(train, train, epochs=6, batch_size=32, verbose=0)
+    model.fit(train, train, epochs=_epochs(6), batch_size=32, verbose=0)
     image = keras_denoise.datasets.load_natural_images(
         ["astronaut"], grayscale=True
     )["astronaut"]
@@ -189,7 +202,7 @@ def self_supervised(path):
         denoiser = keras.Model(dncnn.input, dncnn.get_layer("noise").output)
         model = wrapper(denoiser, seed=0)
         model.compile(optimizer=keras.optimizers.Adam(1e-3))
-        model.fit(noisy_train, epochs=6, batch_size=32, verbose=0)
+        model.fit(noisy_train, epochs=_epochs(6), batch_size=32, verbose=0)
         rows.append(np.clip(denoiser.predict(noisy, verbose=0), 0.0, 1.0))
     visualization.image_grid(
         [np.concatenate(rows)],
@@ -206,7 +219,14 @@ def main(argv=None):
         default=os.path.join(os.path.dirname(__file__), "..", "images"),
         help="folder of the PNG files (default: docs/images)",
     )
+    parser.add_argument(
+        "--quick",
+        action="store_true",
+        help="train one epoch per model (checks the script and the layout)",
+    )
     args = parser.parse_args(argv)
+    if args.quick:
+        _QUICK.append(True)
     os.makedirs(args.output, exist_ok=True)
     out = lambda name: os.path.join(args.output, name)  # noqa: E731
     corruptions(out("corruptions.png"))

@@ -379,16 +379,17 @@ class TestErrors:
         from keras_denoise.cli import denoise as commands
 
         inputs = tmp_path / "in"
-        for name in ("a.png", "b.png", "c.png"):
-            datasets.write_image(str(inputs / name), np.zeros((12, 12)))
+        # Three sizes: files of one size would be denoised in one call.
+        for name, width in (("a.png", 12), ("b.png", 13), ("c.png", 14)):
+            datasets.write_image(str(inputs / name), np.zeros((12, width)))
         calls = []
         real = commands.denoise_array
 
-        def fail_on_third(model, image, batch_size):
+        def fail_on_third(model, image, batch_size, **kwargs):
             calls.append(1)
             if len(calls) == 3:
                 raise OSError("disk full")
-            return real(model, image, batch_size=batch_size)
+            return real(model, image, batch_size=batch_size, **kwargs)
 
         monkeypatch.setattr(commands, "denoise_array", fail_on_third)
         out = tmp_path / "out"

@@ -148,9 +148,10 @@ class TestTrain:
         assert tuple(loaded.inputs[0].shape) == (None, 16, 16, 1)
         from PIL import Image
 
-        # 3 rows of 16-pixel images with 2 pixels of padding.
+        # A title line, then 3 rows of 16-pixel images magnified 6 times
+        # (to 96 pixels), each with a caption line, 2 pixels of padding.
         grid = Image.open(out / "examples_gaussian_20.png")
-        assert grid.size[1] == 2 + 3 * 18
+        assert grid.size[1] == 14 + 2 + 3 * (16 * 6 + 14 + 2)
 
     @pytest.mark.slow
     def test_fixed_size_model_on_a_directory(self, tmp_path, rng):

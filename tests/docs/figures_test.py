@@ -61,7 +61,7 @@ def test_make_figures_writes_every_figure(tmp_path):
     draws its noise must be followed by `make_figures.py`).
     """
     result = subprocess.run(
-        [sys.executable, str(SCRIPT), "--output", str(tmp_path)],
+        [sys.executable, str(SCRIPT), "--output", str(tmp_path), "--quick"],
         capture_output=True,
         text=True,
         timeout=360,
