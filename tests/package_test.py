@@ -5,6 +5,11 @@ import subprocess
 import sys
 import textwrap
 
+import pytest
+
+# Each test starts fresh Python processes (TensorFlow imported anew).
+pytestmark = pytest.mark.slow
+
 
 def _run(code, backend="tensorflow"):
     env = dict(os.environ, KERAS_BACKEND=backend, TF_CPP_MIN_LOG_LEVEL="3")

@@ -13,6 +13,9 @@ import textwrap
 
 import pytest
 
+# A fresh Python process per backend.
+pytestmark = pytest.mark.slow
+
 CODE = """
     import sys
 

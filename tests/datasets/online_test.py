@@ -79,6 +79,7 @@ np.savez(sys.argv[1], x=x, y=y, x_test=x_test, y_test=y_test)
 """
 
 
+@pytest.mark.slow
 def test_load_fashion_mnist_from_keras_cache(tmp_path, rng):
     # keras.datasets.fashion_mnist checks no hash: files already in
     # $KERAS_HOME/datasets/fashion-mnist/ are read as they are. Keras reads

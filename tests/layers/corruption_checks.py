@@ -333,6 +333,7 @@ class CorruptionLayerChecks:
     def test_tf_data_map(self):
         assert_works_in_tf_data(self.make_layer, self.x())
 
+    @pytest.mark.slow
     def test_fit_with_jit_compile(self):
         if keras.backend.backend() == "torch":
             pytest.skip(

@@ -74,6 +74,7 @@ def test_input_shape_for_a_backbone_of_any_size():
     assert model.output.shape == (None, 6, 6, 3)
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("channels", [1, 3])
 def test_trains_one_step(channels, images, assert_trains):
     x = images((8, 8, channels))

@@ -35,6 +35,7 @@ def test_optional_hidden_layer_and_dropout():
     assert {"hidden", "dropout"} <= {layer.name for layer in full.layers}
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("channels", [1, 3])
 def test_trains_one_step(channels, images, assert_trains):
     x = images((8, 8, channels), 6)

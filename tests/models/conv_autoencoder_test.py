@@ -53,6 +53,7 @@ def test_fully_convolutional_without_downsampling(images):
         assert out.shape == (1, *size, 3)
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("channels", [1, 3])
 @pytest.mark.parametrize("latent_dim", [None, 4])
 def test_trains_one_step(channels, latent_dim, images, assert_trains):

@@ -95,6 +95,7 @@ def test_classifier_sees_the_denoised_image(images):
     )
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("channels", [1, 3])
 def test_trains_one_step_with_losses_by_name(channels, images, assert_trains):
     x = images((8, 8, channels), 6)
@@ -194,6 +195,7 @@ def user_branches():
     ]
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("channels", [1, 3])
 def test_inception_user_branches_train(channels, images, assert_trains):
     x = images((8, 8, channels), 6)

@@ -38,6 +38,7 @@ def test_decoder_generates_alone(images):
     assert out.shape == (2, 8, 8, 3)
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("channels", [1, 3])
 def test_trains_one_step(channels, images, assert_trains):
     x = images((8, 8, channels))

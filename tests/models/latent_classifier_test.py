@@ -60,6 +60,7 @@ def test_on_vae_encoder_uses_z_mean(images):
     np.testing.assert_allclose(model.predict(x, verbose=0), expected, atol=1e-5)
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("freeze", [True, False])
 def test_trains_one_step(freeze, images, assert_trains):
     # Seeded weights and a tanh code: a ReLU code can be zero for all six

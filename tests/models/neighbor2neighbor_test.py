@@ -169,6 +169,7 @@ class TestLoss:
 
 
 class TestSaving:
+    @pytest.mark.slow
     def test_keras_round_trip(self, images, assert_round_trip):
         wrapper = Neighbor2Neighbor(_denoiser(), gamma=1.0, seed=2)
         wrapper.compile(optimizer="adam")
@@ -182,6 +183,7 @@ class TestSaving:
 
 
 class TestTraining:
+    @pytest.mark.slow
     def test_image_grid_shows_noisy_and_denoised(self, images, tmp_path):
         from PIL import Image
 

@@ -214,6 +214,7 @@ class TestLoss:
 
 
 class TestSaving:
+    @pytest.mark.slow
     def test_keras_round_trip(self, images, assert_round_trip, tmp_path):
         wrapper = Noise2Void(_denoiser(), mask_fraction=0.1, seed=2)
         wrapper.compile(optimizer="adam")
@@ -235,6 +236,7 @@ class TestSaving:
 
 
 class TestTraining:
+    @pytest.mark.slow
     def test_image_grid_shows_noisy_and_denoised(self, images, tmp_path):
         from PIL import Image
 

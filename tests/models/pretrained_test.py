@@ -107,6 +107,7 @@ def test_denoises_an_image(name, channels):
     assert gain > MIN_GAIN_DB[name], gain
 
 
+@pytest.mark.slow
 def test_fine_tunes_with_fit():
     model = pretrained("gaussian_gray")
     rng = np.random.default_rng(0)

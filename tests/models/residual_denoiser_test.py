@@ -43,6 +43,7 @@ def test_output_is_input_minus_predicted_noise(images):
     )
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("channels", [1, 3])
 def test_trains_one_step(channels, images, assert_trains):
     x = images((8, 8, channels))

@@ -72,6 +72,7 @@ def test_crop_to_match():
     np.testing.assert_array_equal(out, x[:, :4, :6, :])
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("channels", [1, 3])
 def test_trains_one_step(channels, images, assert_trains):
     x = images((8, 8, channels))

@@ -44,6 +44,7 @@ def test_loss_weights_and_reconstruction_reach_the_loss_layer():
     assert layer.reconstruction == "mse"
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("architecture", ["conv", "dense"])
 @pytest.mark.parametrize("channels", [1, 3])
 def test_trains_with_optimizer_alone(architecture, channels, images):
@@ -88,6 +89,7 @@ def test_save_load_round_trip(images, tmp_path):
         assert loaded.get_layer(name).name == name
 
 
+@pytest.mark.slow
 def test_save_load_after_training_keeps_the_deterministic_parts(
     images, tmp_path
 ):
