@@ -55,6 +55,7 @@ def test_leaves_tf_data_autotuning_as_it_is(rng):
     assert len(list(ds)) == 2
 
 
+@pytest.mark.slow
 def test_trains_a_model(rng):
     import keras
 

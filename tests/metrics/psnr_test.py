@@ -128,6 +128,7 @@ class TestMetric:
         restored = keras.metrics.deserialize(keras.metrics.serialize(metric))
         assert isinstance(restored, PSNR)
 
+    @pytest.mark.slow
     def test_compile_fit_and_keras_round_trip(self, rng, tmp_path):
         clean, noisy = noisy_pair(rng, shape=(8, 8, 8, 1))
         model = keras.Sequential(

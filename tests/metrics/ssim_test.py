@@ -170,6 +170,7 @@ class TestMetric:
         with pytest.raises(ValueError, match="`filter_size` must be"):
             SSIM(filter_size=0)
 
+    @pytest.mark.slow
     def test_compile_fit_and_keras_round_trip(self, rng, tmp_path):
         clean = rng.uniform(size=(8, 16, 16, 1)).astype("float32")
         noisy = degrade(rng, clean, 0.1)
