@@ -63,9 +63,9 @@ def _fresh_keras_state():
     """Each test starts from a clean Keras session and float32 policy.
 
     Without `gc.collect()` (`free_memory=False`): a full collection walks
-    every object TensorFlow's import made, 0.2 s in a fresh process and up
-    to 0.7 s late in a run, which was 443 s of the 713 s fast lane. Python's
-    own collector still frees the tests' garbage.
+    every object TensorFlow's import made, before every test, and was most
+    of the fast lane's time (figures in docs/benchmarks.md). Python's own
+    collector still frees the tests' garbage.
     """
     keras.config.set_dtype_policy("float32")
     keras.utils.clear_session(free_memory=False)
