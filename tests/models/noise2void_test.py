@@ -85,17 +85,38 @@ class TestBuilding:
 
 
 class TestMasking:
-    def test_fraction_within_standard_errors(self, images):
-        fraction = 0.1
-        wrapper = Noise2Void(_denoiser(), mask_fraction=fraction, seed=3)
-        x = images((32, 32, 1), 8)
-        _, mask = wrapper.mask_pixels(x)
+    @pytest.mark.parametrize(
+        "fraction, box", [(0.02, (7, 7)), (0.1, (3, 3)), (0.5, (1, 2))]
+    )
+    def test_box_holds_about_one_over_the_fraction(self, fraction, box):
+        wrapper = Noise2Void(_denoiser(), mask_fraction=fraction, seed=0)
+        assert wrapper.mask_box == box
+        assert abs(1 / (box[0] * box[1]) - fraction) / fraction < 0.25
+
+    def test_one_masked_pixel_per_box_partial_boxes_included(self, images):
+        wrapper = Noise2Void(_denoiser(), mask_fraction=0.1, seed=3)
+        x = images((32, 31, 1), 8)
+        masked, mask = wrapper.mask_pixels(x)
         mask = _numpy(mask)
-        assert mask.shape == (8, 32, 32, 1)
+        assert mask.shape == (8, 32, 31, 1)
         assert set(np.unique(mask)) <= {0.0, 1.0}
-        n = mask.size
-        standard_error = np.sqrt(fraction * (1 - fraction) / n)
-        assert abs(mask.mean() - fraction) < 4 * standard_error
+        # 3 x 3 boxes: 11 x 11 of them, the last row and column partial.
+        boxes = np.zeros((8, 11, 11))
+        b, r, c = np.nonzero(mask[..., 0])
+        np.add.at(boxes, (b, r // 3, c // 3), 1)
+        np.testing.assert_array_equal(boxes, 1.0)
+
+    def test_position_in_the_box_is_uniform(self, images):
+        wrapper = Noise2Void(_denoiser(), mask_fraction=1 / 16, seed=4)
+        assert wrapper.mask_box == (4, 4)
+        mask = _numpy(wrapper.mask_pixels(images((64, 64, 1), 16))[1])
+        b, r, c = np.nonzero(mask[..., 0])
+        counts = np.bincount((r % 4) * 4 + c % 4, minlength=16)
+        # 4,096 masked pixels over 16 positions: 256 expected each; a
+        # chi-square statistic above 50 has probability < 1e-5 (15 dof).
+        chi_square = np.sum((counts - 256.0) ** 2 / 256.0)
+        assert counts.sum() == 16 * 16 * 16
+        assert chi_square < 50.0
 
     def test_masks_differ_between_calls(self, images):
         wrapper = Noise2Void(_denoiser(), mask_fraction=0.5, seed=3)
