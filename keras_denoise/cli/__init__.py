@@ -470,6 +470,7 @@ def main(argv=None):
         return exit_.code if isinstance(exit_.code, int) else 2
     try:
         start_keras(first_op=getattr(args, "cluster", None) is None)
+        _signals.raise_received()
         return args.run(args)
     except (CLIError, ValueError, TypeError, OSError, ImportError) as error:
         if os.environ.get("KERAS_DENOISE_DEBUG"):

@@ -20,18 +20,43 @@ class Terminated(KeyboardInterrupt):
         self.signum = signum
 
 
+# The stop signals received since `install`, in order.
+_received = []
+
+
+def _interrupt(signum):
+    if signum == signal.SIGINT:
+        return KeyboardInterrupt()
+    return Terminated(signum)
+
+
 def _raise(signum, frame):
-    raise Terminated(signum)
+    _received.append(signum)
+    raise _interrupt(signum)
 
 
 def install():
     """Makes SIGTERM and SIGHUP raise `Terminated` (a `KeyboardInterrupt`),
-    so every cleanup that runs for Ctrl-C runs for them too."""
+    so every cleanup that runs for Ctrl-C runs for them too, and records
+    every stop signal (SIGINT included) for `raise_received`."""
+    del _received[:]
     for signum in STOP_SIGNALS:
-        if signum == signal.SIGINT:
-            continue
         with contextlib.suppress(ValueError, OSError):  # not main thread
             signal.signal(signum, _raise)
+
+
+def raise_received():
+    """Raises the interrupt of a stop signal received since `install`.
+
+    Python runs a signal's handler at the next instruction of the main
+    thread; when that instruction belongs to a finalizer (`__del__`, a
+    weakref callback), as happens while a backend is imported, the
+    exception is reported as ignored and lost. The command calls this once
+    the backend has started, so a Ctrl-C during the start-up still stops
+    the run.
+    """
+    if _received:
+        raise _interrupt(_received[-1])
 
 
 def describe(interrupt):

@@ -109,6 +109,36 @@ def test_signal_after_training_says_the_model_was_kept(
     assert os.listdir(out) == ["model.keras"]
 
 
+def test_sigint_lost_in_a_finalizer_during_start_up_still_stops(
+    tmp_path, monkeypatch, capsys
+):
+    # Python runs the SIGINT handler at the next instruction of the main
+    # thread; inside a finalizer the KeyboardInterrupt is reported as
+    # ignored and lost, as can happen while the backend is imported.
+    from keras_denoise.cli import _runtime
+
+    class Finalized:
+        def __del__(self):
+            os.kill(os.getpid(), signal.SIGINT)
+            time.sleep(0)  # the handler runs here, inside the finalizer
+
+    lost = []
+    monkeypatch.setattr("sys.unraisablehook", lost.append)
+    started = _runtime.start_keras
+
+    def start_keras(first_op=True):
+        started(first_op)
+        Finalized()  # collected at once: the signal arrives in __del__
+
+    monkeypatch.setattr(_runtime, "start_keras", start_keras)
+    out = tmp_path / "run"
+    assert main(["train", "--output", str(out)]) == 130
+    assert [type(item.exc_value) for item in lost] == [KeyboardInterrupt]
+    err = capsys.readouterr().err.strip().splitlines()
+    assert err == ["keras-denoise: error: interrupted by SIGINT"]
+    assert not out.exists()
+
+
 @pytest.mark.slow
 def test_sigint_during_start_up(tmp_path):
     process = cli_process(
