@@ -59,9 +59,8 @@ class Noise2Void(ss.SelfSupervisedModel):
             pixel in each box of about `1 / mask_fraction` pixels
             (`mask_box`, 3 x 3 for `0.1`), so the masked pixels are spread
             over the image. More masked pixels give more loss terms per
-            step: at equal steps on Train400 (σ 25, 200 steps of 32 crops
-            of 48 x 48) Set12 reached 26.30 / 26.46 / 26.70 / 26.56 dB for
-            0.02 / 0.05 / 0.1 / 0.2 (`docs/benchmarks.md`); the original
+            step; the default was the best of 0.02 / 0.05 / 0.1 / 0.2 at
+            equal steps (`docs/benchmarks.md`, section 8); the original
             Noise2Void masks 0.2 %. Defaults to `0.1` (3 x 3 boxes).
         neighborhood_size: odd side of the square neighbourhood whose median
             or mean replaces a masked pixel, at least 3. Defaults to `5`.
@@ -218,18 +217,14 @@ class Noise2Void(ss.SelfSupervisedModel):
         # A partial box at the border draws within its own extent.
         row_extent = ops.minimum(box_rows, height - row_start)
         col_extent = ops.minimum(box_cols, width - col_start)
-        row_offset = ops.cast(
-            ops.floor(
-                draws[..., 0] * ops.cast(row_extent, draws.dtype)[None, :, None]
-            ),
-            "int32",
-        )
-        col_offset = ops.cast(
-            ops.floor(
-                draws[..., 1] * ops.cast(col_extent, draws.dtype)[None, None, :]
-            ),
-            "int32",
-        )
+
+        def offset(draw, extent):
+            return ops.cast(
+                ops.floor(draw * ops.cast(extent, draw.dtype)), "int32"
+            )
+
+        row_offset = offset(draws[..., 0], row_extent[None, :, None])
+        col_offset = offset(draws[..., 1], col_extent[None, None, :])
         rows = ops.cast(row_start, "int32")[None, :, None] + row_offset
         cols = ops.cast(col_start, "int32")[None, None, :] + col_offset
 

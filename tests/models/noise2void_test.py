@@ -96,7 +96,7 @@ class TestMasking:
     def test_one_masked_pixel_per_box_partial_boxes_included(self, images):
         wrapper = Noise2Void(_denoiser(), mask_fraction=0.1, seed=3)
         x = images((32, 31, 1), 8)
-        masked, mask = wrapper.mask_pixels(x)
+        _, mask = wrapper.mask_pixels(x)
         mask = _numpy(mask)
         assert mask.shape == (8, 32, 31, 1)
         assert set(np.unique(mask)) <= {0.0, 1.0}
