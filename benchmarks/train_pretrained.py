@@ -334,7 +334,7 @@ def main(argv=None):
             Log(),
         ],
     )
-    model.save_weights(os.path.join(args.workdir, "last.weights.h5"))
+    save_last(model, args.workdir, settle_steps=0)
     if args.output:
         summarize(args, log_path)
     return 0
@@ -380,7 +380,7 @@ def settle(args):
     args.steps_per_epoch = args.settle_steps
     model.fit(make_patches(training_images(args), args), epochs=1, verbose=0)
     result = validate(model, validation_images(args))
-    model.save_weights(os.path.join(args.workdir, "last.weights.h5"))
+    save_last(model, args.workdir, settle_steps=args.settle_steps)
     row = {
         "settle_steps": args.settle_steps,
         "settle_rate": args.settle_rate,
@@ -412,15 +412,46 @@ def _trained_model(args, corruption):
     return model
 
 
+def _backup_epoch(workdir):
+    """The epochs the backup holds, or -1 without one."""
+    path = os.path.join(workdir, "backup", "training_metadata.json")
+    if not os.path.exists(path):
+        return -1
+    with open(path) as f:
+        return int(json.load(f)["epoch"])
+
+
+def save_last(model, workdir, settle_steps):
+    """Writes `last.weights.h5` and, beside it, `last.json`: the backup's
+    epoch the weights were trained from and the settling steps on top."""
+    model.save_weights(os.path.join(workdir, "last.weights.h5"))
+    with open(os.path.join(workdir, "last.json"), "w") as f:
+        json.dump(
+            {"epoch": _backup_epoch(workdir), "settle_steps": settle_steps},
+            f,
+            indent=2,
+        )
+        f.write("\n")
+
+
 def trained_weights(workdir):
-    """The newest weights of a work folder: the end of the last run or the
-    last finished epoch's backup (the optimizer's state is left out)."""
+    """The newest weights of a work folder: `last.weights.h5` when it was
+    written from the backup's epoch or a later one (the end of a run, or
+    settled weights), else the last finished epoch's backup (the
+    optimizer's state is left out). Decided by the epochs recorded, not by
+    file times, which a fresh checkout sets arbitrarily."""
     last = os.path.join(workdir, "last.weights.h5")
     backup = os.path.join(workdir, "backup", "latest.weights.h5")
-    candidates = [p for p in (last, backup) if os.path.exists(p)]
-    if not candidates:
-        raise SystemExit(f"no trained weights in {workdir}")
-    return max(candidates, key=os.path.getmtime)
+    last_json = os.path.join(workdir, "last.json")
+    if os.path.exists(last) and os.path.exists(last_json):
+        with open(last_json) as f:
+            if json.load(f)["epoch"] >= _backup_epoch(workdir):
+                return last
+    if os.path.exists(backup):
+        return backup
+    if os.path.exists(last):
+        return last
+    raise SystemExit(f"no trained weights in {workdir}")
 
 
 def export(args):
