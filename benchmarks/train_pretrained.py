@@ -334,7 +334,8 @@ def main(argv=None):
             Log(),
         ],
     )
-    save_last(model, args.workdir, settle_steps=0)
+    # The weights at the end of the run are the backup of its last epoch:
+    # BackupAndRestore wrote them, so nothing more is saved here.
     if args.output:
         summarize(args, log_path)
     return 0
@@ -435,10 +436,10 @@ def save_last(model, workdir, settle_steps):
 
 
 def trained_weights(workdir):
-    """The newest weights of a work folder: `last.weights.h5` when it was
-    written from the backup's epoch or a later one (the end of a run, or
-    settled weights), else the last finished epoch's backup (the
-    optimizer's state is left out). Decided by the epochs recorded, not by
+    """The newest weights of a work folder: `last.weights.h5` (settled
+    weights) when it was settled from the backup's epoch or a later one,
+    else the last finished epoch's backup (the optimizer's state is left
+    out). Decided by the epochs recorded, not by
     file times, which a fresh checkout sets arbitrarily."""
     last = os.path.join(workdir, "last.weights.h5")
     backup = os.path.join(workdir, "backup", "latest.weights.h5")

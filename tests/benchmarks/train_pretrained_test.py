@@ -1,7 +1,7 @@
 """Which weights `benchmarks/train_pretrained.py` settles and exports.
 
 A fresh checkout gives every file the time of the checkout, so the choice
-between the end-of-run weights and the last epoch's backup must come from
+between the settled weights and the last epoch's backup must come from
 the epochs recorded beside them, never from file times.
 """
 
