@@ -82,6 +82,18 @@ def test_missing_weights_file(monkeypatch, tmp_path):
         pretrained("gaussian_gray")
 
 
+def test_shipped_weights_fit_in_20_mb():
+    # The budget for all the weights the wheel carries together.
+    from keras_denoise.models.pretrained import architecture_path
+    from keras_denoise.models.pretrained import weights_path
+
+    total = 0
+    for name in models.pretrained_names():
+        assert os.path.exists(architecture_path(name)), name
+        total += os.path.getsize(weights_path(name))
+    assert total <= 20_000_000, total
+
+
 @pytest.mark.parametrize(
     "name, channels", [("gaussian_gray", 1), ("gaussian_color", 3)]
 )
