@@ -5,14 +5,16 @@ Denoises every image of each folder at sigma 15, 25 and 50 (noise on the
 to 8 bits; PSNR per image, averaged; SSIM beside it) with the package's
 shipped `gaussian_gray` model (plain, and with the x8 flip/rotation
 self-ensemble), and in the same run with scikit-image's NL-means, TV and
-wavelet denoisers and BM3D (the `bm3d` package: bench extra only, its
-licence is non-commercial, never a runtime dependency of the package). The
+wavelet denoisers and BM3D (the `bm3d` package, CBM3D on colour images:
+bench extra only, its licence is non-commercial, never a runtime
+dependency of the package). The
 classical denoisers are given the true sigma, as in the published BM3D
 figures; the shipped model is blind. Then times each method on one
 512x512 image in milliseconds per megapixel.
 
     python benchmarks/published_tables.py --data ../shared/data/set12 \\
         [--data ../path/to/BSD68] [--quick] [--output PATH]
+    python benchmarks/published_tables.py --model gaussian_color
 """
 
 import os
@@ -32,6 +34,10 @@ import keras_denoise  # noqa: E402
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 DEFAULT_DATA = os.path.join(HERE, "..", "..", "shared", "data", "set12")
+# The colour models' default test image: the photograph held out of their
+# training (benchmarks/train_pretrained.py), as it ships with scikit-image.
+HELD_OUT = "astronaut"
+DEFAULT_OUTPUT = os.path.join(HERE, "results", "published_tables.json")
 # TV's weight per sigma, picked by a grid search on a Train400 image (not
 # a test image): the weight that gave the best PSNR there, as a multiple
 # of sigma on the [0, 1] scale.
@@ -44,7 +50,8 @@ def _extra(parser):
         action="append",
         default=None,
         help="folder of test images (repeatable; default: Set12 in the "
-        "shared data folder)",
+        f"shared data folder for gray models, the bundled {HELD_OUT!r} "
+        "photograph that colour models were not trained on)",
     )
     parser.add_argument(
         "--model",
@@ -59,19 +66,15 @@ def _extra(parser):
     )
 
 
-def methods(model, quick, skip):
-    """`{name: denoise(noisy, sigma)}` of every method of the run."""
+def classical_methods():
+    """`{name: denoise(noisy, sigma)}` of the classical denoisers.
+
+    Each takes an (h, w, channels) float image and the true sigma on the
+    0-255 scale and returns the same shape; colour images go to BM3D's
+    colour version (CBM3D, block matching on luma in the opponent colour
+    space).
+    """
     from skimage import restoration
-
-    from keras_denoise import inference
-
-    def ours(noisy, sigma):
-        return model.predict(noisy[None], verbose=0)[0]
-
-    def ours_x8(noisy, sigma):
-        return inference.predict_tiled(
-            model, noisy, tile_size=None, self_ensemble=True
-        )
 
     def nl_means(noisy, sigma):
         s = sigma / 255.0
@@ -103,24 +106,43 @@ def methods(model, quick, skip):
     def bm3d(noisy, sigma):
         import bm3d as bm3d_package
 
-        out = bm3d_package.bm3d(noisy[..., 0], sigma_psd=sigma / 255.0)
-        return np.asarray(out, "float32")[..., None]
+        if noisy.shape[-1] == 3:
+            out = bm3d_package.bm3d_rgb(noisy, sigma_psd=sigma / 255.0)
+        else:
+            out = bm3d_package.bm3d(noisy[..., 0], sigma_psd=sigma / 255.0)
+        return np.asarray(out, "float32")
 
     def same_shape(fn):
-        # scikit-image drops a channel axis of size one.
+        # scikit-image and bm3d drop a channel axis of size one.
         def run(noisy, sigma):
-            return np.reshape(fn(noisy, sigma), noisy.shape)
+            return np.reshape(fn(noisy, sigma), noisy.shape).astype("float32")
 
         return run
 
-    nl_means, tv, wavelet = map(same_shape, (nl_means, tv, wavelet))
+    return {
+        "BM3D": same_shape(bm3d),
+        "NL-means": same_shape(nl_means),
+        "TV": same_shape(tv),
+        "wavelet": same_shape(wavelet),
+    }
+
+
+def methods(model, quick, skip):
+    """`{name: denoise(noisy, sigma)}` of every method of the run."""
+    from keras_denoise import inference
+
+    def ours(noisy, sigma):
+        return model.predict(noisy[None], verbose=0)[0]
+
+    def ours_x8(noisy, sigma):
+        return inference.predict_tiled(
+            model, noisy, tile_size=None, self_ensemble=True
+        )
+
     table = {
         f"{model.name} (ours)": ours,
         f"{model.name} x8 (ours)": ours_x8,
-        "BM3D": bm3d,
-        "NL-means": nl_means,
-        "TV": tv,
-        "wavelet": wavelet,
+        **classical_methods(),
     }
     if quick:
         table.pop(f"{model.name} x8 (ours)")
@@ -149,7 +171,14 @@ def timing(denoisers, image, repeats):
 
 def _load(folder, channels, quick):
     """The images of `folder`; in quick mode two small crops (or a bundled
-    photograph when the folder is absent)."""
+    photograph when the folder is absent). `HELD_OUT` names the bundled
+    photograph the colour models were not trained on."""
+    if folder == HELD_OUT and not os.path.isdir(folder):
+        photo = keras_denoise.datasets.load_natural_images(
+            [HELD_OUT], grayscale=channels == 1
+        )[HELD_OUT]
+        photo = photo[:48, :48] if quick else photo
+        return {HELD_OUT: np.round(photo * 255) / 255}
     if quick and not os.path.isdir(folder):
         camera = keras_denoise.datasets.load_natural_images(
             ["camera"], grayscale=channels == 1
@@ -174,14 +203,14 @@ def _available(denoisers):
 
 def main():
     args = _common.parse_args(
-        __doc__.split("\n\n")[0],
-        os.path.join(HERE, "results", "published_tables.json"),
-        extra=_extra,
+        __doc__.split("\n\n")[0], DEFAULT_OUTPUT, extra=_extra
     )
+    if args.model != "gaussian_gray" and args.output == DEFAULT_OUTPUT:
+        args.output = DEFAULT_OUTPUT.replace(".json", f"_{args.model}.json")
     report = _common.Report("published_tables", args)
-    folders = args.data or [DEFAULT_DATA]
     model = keras_denoise.models.pretrained(args.model)
     channels = model.inputs[0].shape[-1]
+    folders = args.data or [DEFAULT_DATA if channels == 1 else HELD_OUT]
     denoisers = methods(model, args.quick, args.skip)
     skipped = _available(denoisers)
     sigmas = (25,) if args.quick else _protocol.SIGMAS
@@ -190,6 +219,8 @@ def main():
     ]
     for folder in folders:
         title = os.path.basename(os.path.normpath(folder))
+        if folder == HELD_OUT and not os.path.isdir(folder):
+            title = f"{HELD_OUT} (held out of training)"
         images = _load(folder, channels, args.quick)
         rows = []
         candidates = {"noisy input": lambda noisy, sigma: noisy, **denoisers}

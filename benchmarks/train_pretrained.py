@@ -9,7 +9,10 @@ stop at any moment: `keras.callbacks.BackupAndRestore` keeps the state of
 the last finished epoch in `--workdir`, and running the same command again
 resumes from it (same schedule, same step count). Each epoch's loss, the
 Set12-style validation PSNR at sigma 25, the steps and the CPU seconds
-spent so far go to `log.csv` in the work folder.
+spent so far go to `log.csv` in the work folder. SIGINT, SIGTERM and SIGHUP
+stop the run at the end of the current epoch, after its backup is written,
+so a stopped session never leaves a half-written checkpoint behind; a
+second signal stops it at once.
 
     nice python benchmarks/train_pretrained.py --name gaussian_gray \\
         --data ../shared/data/train400 --validation ../shared/data/set12 \\
@@ -248,6 +251,35 @@ class Progress:
         os.replace(tmp, self.path)
 
 
+class StopAtEpochEnd:
+    """Defers a stop signal to the end of the epoch that is running.
+
+    The first SIGINT, SIGTERM or SIGHUP is recorded and `requested` turns
+    true; the training loop stops once the epoch's backup is on disk. A
+    second signal raises `KeyboardInterrupt` at once.
+    """
+
+    NAMES = ("SIGINT", "SIGTERM", "SIGHUP")
+
+    def __init__(self):
+        import signal
+
+        self.received = []
+        for name in self.NAMES:
+            if hasattr(signal, name):
+                signal.signal(getattr(signal, name), self._handle)
+
+    def _handle(self, signum, frame):
+        self.received.append(signum)
+        if len(self.received) > 1:
+            raise KeyboardInterrupt
+        print(f"signal {signum}: stopping at the end of this epoch", flush=True)
+
+    @property
+    def requested(self):
+        return bool(self.received)
+
+
 def validate(model, images, sigma=25):
     from _protocol import score
 
@@ -293,6 +325,7 @@ def main(argv=None):
     log_path = os.path.join(args.workdir, "log.csv")
     deadline = time.time() + args.hours * 3600.0
     epochs = -(-args.total_steps // args.steps_per_epoch)
+    stop = StopAtEpochEnd()
 
     class Log(keras.callbacks.Callback):
         def on_epoch_end(self, epoch, logs=None):
@@ -317,9 +350,13 @@ def main(argv=None):
                     writer.writeheader()
                 writer.writerow(row)
             print(json.dumps(row), flush=True)
-            if time.time() > deadline or (
-                args.cpu_hours is not None
-                and progress.state["cpu_seconds"] > args.cpu_hours * 3600.0
+            if (
+                stop.requested
+                or time.time() > deadline
+                or (
+                    args.cpu_hours is not None
+                    and progress.state["cpu_seconds"] > args.cpu_hours * 3600.0
+                )
             ):
                 self.model.stop_training = True
 

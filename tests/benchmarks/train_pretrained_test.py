@@ -5,23 +5,16 @@ between the settled weights and the last epoch's backup must come from
 the epochs recorded beside them, never from file times.
 """
 
-import importlib.util
 import json
 import os
 from pathlib import Path
 
 import pytest
 
-ROOT = Path(__file__).resolve().parents[2]
-SCRIPT = ROOT / "benchmarks" / "train_pretrained.py"
-
 
 @pytest.fixture(scope="module")
-def script():
-    spec = importlib.util.spec_from_file_location("train_pretrained", SCRIPT)
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
+def script(load_benchmark):
+    return load_benchmark("train_pretrained")
 
 
 def _write(path, text="x"):
@@ -95,3 +88,24 @@ def test_save_last_records_the_backups_epoch(script, tmp_path):
         "epoch": 12,
         "settle_steps": 40,
     }
+
+
+def test_a_stop_signal_waits_for_the_epoch_end_and_a_second_one_does_not(
+    script,
+):
+    import signal
+
+    names = script.StopAtEpochEnd.NAMES
+    saved = {n: signal.getsignal(getattr(signal, n)) for n in names}
+    try:
+        stop = script.StopAtEpochEnd()
+        assert not stop.requested
+        os.kill(os.getpid(), signal.SIGTERM)
+        # Python runs the handler at the next bytecode of the main thread.
+        assert stop.requested
+        with pytest.raises(KeyboardInterrupt):
+            os.kill(os.getpid(), signal.SIGHUP)
+        assert stop.received == [signal.SIGTERM, signal.SIGHUP]
+    finally:
+        for name, handler in saved.items():
+            signal.signal(getattr(signal, name), handler)
