@@ -58,17 +58,9 @@ def _with_noise_level(model, model_path, noise_level):
             f"--noise-level {noise_level:g}: {model_path} takes no noise "
             "level (a blind model estimates the noise itself)"
         )
-    import keras
-    from keras import ops
+    from keras_denoise import inference
 
-    level = noise_level / 255.0
-
-    class NoiseLevelMap(keras.layers.Layer):
-        def call(self, images):
-            return ops.full_like(images[..., :1], level)
-
-    image = keras.Input(tuple(inputs[0].shape[1:]), name="image")
-    return keras.Model(image, model([image, NoiseLevelMap()(image)]))
+    return inference.with_noise_level(model, noise_level / 255.0)
 
 
 def _checked(model, model_path, noise_level):
