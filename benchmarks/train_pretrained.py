@@ -153,6 +153,11 @@ def bundled_color_photos():
     from sklearn.datasets import load_sample_images
 
     photos += [x.astype("float32") / 255.0 for x in load_sample_images().images]
+    # The left view of scikit-image's stereo pair (the right view shows
+    # the same scene).
+    from skimage import data
+
+    photos.append(data.stereo_motorcycle()[0].astype("float32") / 255.0)
     try:
         import matplotlib.cbook
 
