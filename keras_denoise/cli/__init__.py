@@ -339,6 +339,14 @@ def build_parser():
             "the shipped models are blind and estimate it themselves"
         ),
     )
+    denoise.add_argument(
+        "--self-ensemble",
+        action="store_true",
+        help=(
+            "average the results of the image's eight flips and rotations: "
+            "a little sharper and cleaner, eight times slower"
+        ),
+    )
     denoise.add_argument("--output", required=True, metavar="DIR")
     denoise.add_argument(
         "--batch-size", type=_positive_int, default=4, help="tiles per batch"

@@ -26,6 +26,7 @@ def run(args):
         verbosity=args.verbosity,
         noise_level=args.noise_level,
         max_pixels=int(args.max_megapixels * 1e6),
+        self_ensemble=args.self_ensemble,
     )
 
 
@@ -187,6 +188,7 @@ def denoise(
     verbosity=None,
     noise_level=None,
     max_pixels=int(MAX_MEGAPIXELS * 1e6),
+    self_ensemble=False,
 ):
     """Denoises the files `inputs` into the directory `output`.
 
@@ -194,6 +196,7 @@ def denoise(
     for the shipped model matching each image's channels.
     `verbosity`: `None` for a progress bar on a terminal (nothing when
     piped), `0` for no output but errors, `2` for one line per file.
+    `self_ensemble`: average the eight flips and rotations of each image.
     """
     from keras_denoise.cli.building import PRETRAINED
     from keras_denoise.cli.outputs import check_empty_dir
@@ -272,6 +275,7 @@ def denoise(
                     model,
                     images,
                     batch_size=max(batch_size, len(group)),
+                    self_ensemble=self_ensemble,
                     progress=None
                     if len(group) > 1
                     else lambda fraction, name=name: progress.part(

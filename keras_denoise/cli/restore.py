@@ -10,7 +10,14 @@ TILE_SIZE = 256
 TILE_OVERLAP = 64
 
 
-def denoise_array(model, image, batch_size=4, tile=TILE_SIZE, progress=None):
+def denoise_array(
+    model,
+    image,
+    batch_size=4,
+    tile=TILE_SIZE,
+    progress=None,
+    self_ensemble=False,
+):
     """Denoises one float image `(h, w, c)` of any size with `model`, or a
     batch `(n, h, w, c)` of images of one size.
 
@@ -20,7 +27,8 @@ def denoise_array(model, image, batch_size=4, tile=TILE_SIZE, progress=None):
     (`keras_denoise.inference.predict_tiled`): of its input size for
     fixed-size models, of `tile` pixels for fully convolutional ones.
     `progress(fraction)`, when given, is called with the fraction of the
-    work done after each batch of tiles.
+    work done after each batch of tiles. `self_ensemble=True` averages the
+    eight flips and rotations of each image (eight times the work).
     """
     import numpy as np
 
@@ -61,6 +69,7 @@ def denoise_array(model, image, batch_size=4, tile=TILE_SIZE, progress=None):
             tile_size=size,
             overlap=overlap,
             batch_size=batch_size,
+            self_ensemble=self_ensemble,
             progress=report(index),
         )
         for index, plane in enumerate(planes)

@@ -84,6 +84,23 @@ def test_a_shipped_model_by_name(noisy_folder, tmp_path):
 
 
 @pytest.mark.slow
+def test_self_ensemble_averages_the_eight_orientations(noisy_folder, tmp_path):
+    folder, clean = noisy_folder
+    restored = {}
+    for flags in ([], ["--self-ensemble"]):
+        out = tmp_path / ("x8" if flags else "plain")
+        args = ["denoise", str(folder / "gray8.png"), "--output", str(out)]
+        assert main(args + flags) == 0
+        restored[bool(flags)], _ = datasets.read_image(str(out / "gray8.png"))
+    # The mean of eight passes is another image, and on this crop a
+    # cleaner one (measured with the U-Net shipped at 5,400 steps: noisy
+    # 20.44 dB, plain 29.00 dB, self-ensemble 29.22 dB).
+    assert np.abs(restored[True] - restored[False]).max() > 1 / 255
+    image = clean["gray8.png"]
+    assert _psnr(image, restored[True]) > _psnr(image, restored[False])
+
+
+@pytest.mark.slow
 def test_noise_level_fills_the_map_of_a_noise_level_model(
     noisy_folder, tmp_path
 ):
