@@ -27,10 +27,11 @@ class ConstantNoiseLevel(keras.layers.Layer):
 
     Example:
 
+    >>> import keras
     >>> import numpy as np
     >>> layer = keras_denoise.inference.ConstantNoiseLevel(0.25)
-    >>> level = layer(np.zeros((2, 5, 7, 3), "float32"))
-    >>> tuple(level.shape), float(np.max(level))
+    >>> level = keras.ops.convert_to_numpy(layer(np.zeros((2, 5, 7, 3))))
+    >>> level.shape, float(level.max())
     ((2, 5, 7, 1), 0.25)
     """
 
