@@ -169,11 +169,17 @@ def timing(denoisers, image, repeats):
     return result
 
 
+def _is_held_out(folder):
+    """Whether `folder` names the bundled held-out photograph (a real
+    folder of that name wins)."""
+    return folder == HELD_OUT and not os.path.isdir(folder)
+
+
 def _load(folder, channels, quick):
     """The images of `folder`; in quick mode two small crops (or a bundled
     photograph when the folder is absent). `HELD_OUT` names the bundled
     photograph the colour models were not trained on."""
-    if folder == HELD_OUT and not os.path.isdir(folder):
+    if _is_held_out(folder):
         photo = keras_denoise.datasets.load_natural_images(
             [HELD_OUT], grayscale=channels == 1
         )[HELD_OUT]
@@ -219,7 +225,7 @@ def main():
     ]
     for folder in folders:
         title = os.path.basename(os.path.normpath(folder))
-        if folder == HELD_OUT and not os.path.isdir(folder):
+        if _is_held_out(folder):
             title = f"{HELD_OUT} (held out of training)"
         images = _load(folder, channels, args.quick)
         rows = []
